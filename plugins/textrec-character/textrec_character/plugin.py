@@ -1,0 +1,11 @@
+"""Registers ``CharacterModel`` (alias ``character``) and ``CharacterPredictor`` with textrec."""
+
+from textrec_core import hookimpl
+from textrec_character.model import CharacterModel
+from textrec_character.predictor import CharacterPredictor
+
+
+@hookimpl
+def textrec_register_components(register):
+    register.model("CharacterModel", CharacterModel, aliases=("character",))
+    register.predictor("CharacterPredictor", CharacterPredictor)

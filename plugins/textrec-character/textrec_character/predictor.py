@@ -1,0 +1,67 @@
+"""``CharacterPredictor``: reads one character from an image (inference only).
+
+Preprocessing: the image is made grayscale and bright-ink-on-dark (the core's polarity rule,
+``textrec_core.images``). An image already of the model's input size is used as it is; any other
+is cropped to its ink, centred in a square with a margin of 2/28 of its side (EMNIST's framing)
+and resized to the input size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage.transform import resize
+
+from textrec_core.bundle import Bundle
+from textrec_core.errors import InputImageError
+from textrec_core.images import ImageInput, ink_bright, to_grayscale
+
+INK_THRESHOLD = 0.2
+
+
+def frame_character(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Crop ``image`` (bright ink) to its ink and centre it in a ``size`` frame, EMNIST-style."""
+    if image.shape == size:
+        return image
+    ink = image > INK_THRESHOLD * max(float(image.max()), 1e-6)
+    if not ink.any():
+        raise InputImageError("the image holds no ink (it is blank)")
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    side = max(crop.shape)
+    margin = max(1, round(side * 2 / (size[0] - 4)))
+    square = np.zeros((side + 2 * margin, side + 2 * margin), dtype=np.float32)
+    top = (square.shape[0] - crop.shape[0]) // 2
+    left = (square.shape[1] - crop.shape[1]) // 2
+    square[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+    framed = resize(square, size, anti_aliasing=True, preserve_range=True).astype(np.float32)
+    return framed / max(float(framed.max()), 1e-6)
+
+
+class CharacterPredictor:
+    """Serves a ``CharacterModel`` bundle: ``predict(image) -> (character, confidence)``."""
+
+    def __init__(self, network: torch.nn.Module, bundle: Bundle) -> None:
+        self.network = network
+        self.bundle = bundle
+        self.mapping = bundle.mapping
+        self.input_shape = tuple(bundle.shapes.input_shape)
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> CharacterPredictor:
+        return cls(bundle.build_network(), bundle)
+
+    def preprocess(self, image: ImageInput) -> np.ndarray:
+        return frame_character(ink_bright(to_grayscale(image)), self.input_shape)
+
+    @torch.inference_mode()
+    def predict_batch(self, images: list[ImageInput]) -> list[tuple[str, float]]:
+        if not images:
+            return []
+        batch = torch.from_numpy(np.stack([self.preprocess(image) for image in images]))
+        conf, index = F.softmax(self.network(batch), dim=1).max(dim=1)
+        return [(self.mapping[i], c) for i, c in zip(index.tolist(), conf.tolist())]
+
+    def predict(self, image: ImageInput) -> tuple[str, float]:
+        return self.predict_batch([image])[0]

@@ -1,0 +1,27 @@
+"""A multilayer perceptron over the flattened image."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from textrec_core import DataShapes
+
+
+def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropout: float = 0.2) -> nn.Module:
+    """``num_layers`` hidden layers of ``layer_size`` ReLU units, each followed by dropout.
+
+    Maps ``(B, H, W)`` to logits ``(B, num_classes)``; for single-label data only.
+    """
+    if shapes.output_shape != ():
+        raise ValueError(f"mlp classifies single characters; output shape {shapes.output_shape} is not supported")
+    if layer_size < 1 or num_layers < 1 or not 0 <= dropout < 1:
+        raise ValueError("mlp needs layer_size >= 1, num_layers >= 1 and 0 <= dropout < 1")
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = math.prod(shapes.input_shape)
+    for _ in range(num_layers):
+        layers += [nn.Linear(width, layer_size), nn.ReLU(), nn.Dropout(dropout)]
+        width = layer_size
+    layers.append(nn.Linear(width, shapes.num_classes))
+    return nn.Sequential(*layers)

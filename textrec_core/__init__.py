@@ -1,0 +1,16 @@
+"""textrec's core: component protocols, the plugin registry, training, bundles and prediction."""
+
+from textrec_core.errors import TextrecError
+from textrec_core.hookspecs import hookimpl
+from textrec_core.mapping import EMNIST_MAPPING, CharacterMapping
+from textrec_core.model import TorchModel
+from textrec_core.predictor import Predictor, load_predictor
+from textrec_core.protocols import Augmenter, DataShapes, Dataset, Model, Network, Split
+from textrec_core.splits import TensorSplit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMNIST_MAPPING", "Augmenter", "CharacterMapping", "DataShapes", "Dataset", "Model", "Network",
+    "Predictor", "Split", "TensorSplit", "TextrecError", "TorchModel", "hookimpl", "load_predictor",
+]

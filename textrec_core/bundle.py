@@ -1,0 +1,115 @@
+"""Model bundles: self-describing directories holding weights, config, mapping and metrics.
+
+Layout::
+
+    bundle.json   format, version, model/network/predictor names, network_args, shapes,
+                  mapping, config, metrics
+    weights.pt    the network's state_dict (``torch.save``; read with ``weights_only=True``)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from textrec_core.errors import BundleError
+from textrec_core.mapping import CharacterMapping
+from textrec_core.protocols import DataShapes
+
+FORMAT = "textrec-bundle"
+VERSION = 1
+META_FILE = "bundle.json"
+WEIGHTS_FILE = "weights.pt"
+REQUIRED_KEYS = ("model", "network", "network_args", "predictor", "shapes", "mapping")
+
+
+def write_bundle(path: Path, module: torch.nn.Module, meta: dict[str, Any]) -> Path:
+    """Write a bundle atomically: into a temporary sibling directory, then renamed to ``path``.
+
+    An existing bundle at ``path`` is replaced only once the new one is complete.
+    """
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    if missing:
+        raise BundleError(f"bundle metadata lacks {', '.join(missing)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        torch.save(state, tmp / WEIGHTS_FILE)
+        document = {"format": FORMAT, "version": VERSION, **meta}
+        (tmp / META_FILE).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+class Bundle:
+    """A saved model read back from disk. Raises :class:`BundleError` when unreadable."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        meta_path = self.path / META_FILE
+        if not meta_path.is_file():
+            raise BundleError(f"{self.path} is not a textrec model bundle (no {META_FILE})")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BundleError(f"{meta_path} is not valid JSON: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise BundleError(f"{meta_path} is not a {FORMAT} file")
+        if meta.get("version") != VERSION:
+            raise BundleError(f"{meta_path} has bundle version {meta.get('version')!r}; this textrec reads {VERSION}")
+        missing = [key for key in REQUIRED_KEYS if key not in meta]
+        if missing:
+            raise BundleError(f"{meta_path} lacks {', '.join(missing)}")
+        self.meta: dict[str, Any] = meta
+
+    @property
+    def mapping(self) -> CharacterMapping:
+        return CharacterMapping(self.meta["mapping"])
+
+    @property
+    def shapes(self) -> DataShapes:
+        s = self.meta["shapes"]
+        return DataShapes(tuple(s["input_shape"]), tuple(s["output_shape"]), int(s["num_classes"]))
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return dict(self.meta.get("metrics", {}))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        weights = self.path / WEIGHTS_FILE
+        if not weights.is_file():
+            raise BundleError(f"{self.path} has no {WEIGHTS_FILE}")
+        try:
+            return torch.load(weights, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types for corrupt or foreign files
+            raise BundleError(f"cannot read weights {weights}: {exc}") from None
+
+    def build_network(self) -> torch.nn.Module:
+        """The bundle's network, rebuilt from its registered factory, weights loaded, in eval mode."""
+        from textrec_core.plugins import components
+
+        factory = components().get("network", self.meta["network"])
+        module = factory(self.shapes, **self.meta["network_args"])
+        try:
+            module.load_state_dict(self.state_dict())
+        except RuntimeError as exc:
+            raise BundleError(f"weights in {self.path} do not fit network {self.meta['network']!r}: {exc}") from None
+        return module.eval()
+
+
+def shapes_to_dict(shapes: DataShapes) -> dict[str, Any]:
+    return {"input_shape": list(shapes.input_shape), "output_shape": list(shapes.output_shape),
+            "num_classes": shapes.num_classes}

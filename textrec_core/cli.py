@@ -1,0 +1,95 @@
+"""``textrec-run``: train a model from a config of registered component names.
+
+Exit status: 0 on success, 2 for usage and config errors (unknown names, bad fields), 1 for
+data and runtime errors; every user-caused error is one paragraph on stderr, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from textrec_core.errors import ConfigError, DuplicateComponentError, TextrecError, UnknownComponentError
+
+log = logging.getLogger("textrec")
+
+USAGE_ERRORS = (ConfigError, UnknownComponentError, DuplicateComponentError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="textrec-run",
+        description="Train a handwriting recognizer from an experiment config of component names.",
+        epilog='Example: textrec-run --save \'{"dataset": "synthetic", "model": "CharacterModel", '
+        '"network": "lenet", "train_args": {"epochs": 3}}\'',
+    )
+    parser.add_argument("config", nargs="?", metavar="CONFIG", help="a JSON object, or a .json/.yaml file")
+    parser.add_argument("--save", action="store_true", help="save a model bundle and print its path")
+    parser.add_argument("--gpu", type=int, metavar="N", help="CUDA device index (default: cuda:0 if available, else CPU; -1 forces the CPU)")
+    parser.add_argument("--nowandb", action="store_true", help="do not log to Weights & Biases")
+    parser.add_argument("--list-components", action="store_true", help="list registered components and exit")
+    parser.add_argument("--json", action="store_true", help="with --list-components: print JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        if args.list_components:
+            return list_components(as_json=args.json)
+        if not args.config:
+            parser.error("CONFIG is required (or use --list-components)")
+        from textrec_core.experiment import run_experiment
+
+        run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet)
+        return 0
+    except USAGE_ERRORS as exc:
+        return _fail(f"textrec-run: error: {exc}", 2)
+    except TextrecError as exc:
+        return _fail(f"textrec-run: {type(exc).__name__}: {exc}", 1)
+    except KeyboardInterrupt:
+        return _fail("textrec-run: interrupted", 130)
+
+
+def _fail(message: str, status: int) -> int:
+    print(message, file=sys.stderr)
+    return status
+
+
+def list_components(as_json: bool) -> int:
+    from textrec_core.components import KINDS
+    from textrec_core.plugins import components, load_errors
+
+    table = components()
+    listing: dict[str, Any] = {
+        kind: [
+            {"name": e.name, "aliases": list(e.aliases), "provider": e.provider, "summary": e.summary}
+            for e in table[kind]
+        ]
+        for kind in KINDS
+    }
+    errors = [str(e) for e in load_errors()]
+    if as_json:
+        print(json.dumps({"components": listing, "load_errors": errors}, indent=2))
+        return 0
+    for kind in KINDS:
+        print(f"{kind}s:")
+        for e in listing[kind]:
+            aliases = f" (aliases: {', '.join(e['aliases'])})" if e["aliases"] else ""
+            print(f"  {e['name']}{aliases}  [{e['provider']}]  {e['summary']}")
+        if not listing[kind]:
+            print("  (none)")
+    for error in errors:
+        print(f"warning: {error}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""The label alphabet: label index <-> character, owned by the core so every plugin agrees."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+
+#: The 62 EMNIST ``byclass`` classes in label order: digits, upper case, lower case.
+EMNIST_CHARACTERS: tuple[str, ...] = tuple(string.digits + string.ascii_uppercase + string.ascii_lowercase)
+
+
+class CharacterMapping:
+    """An ordered list of tokens; the position of a token is its label index.
+
+    Tokens are single characters, or special tokens written in angle brackets (``<blank>``).
+    """
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self.tokens: tuple[str, ...] = tuple(tokens)
+        self._index = {token: i for i, token in enumerate(self.tokens)}
+        if len(self._index) != len(self.tokens):
+            raise ValueError("mapping tokens must be unique")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __getitem__(self, index: int) -> str:
+        return self.tokens[index]
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharacterMapping) and other.tokens == self.tokens
+
+    def __hash__(self) -> int:
+        return hash(self.tokens)
+
+    def __repr__(self) -> str:
+        return f"CharacterMapping({len(self)} tokens)"
+
+    def index(self, token: str) -> int:
+        """The label index of ``token``; ``KeyError`` naming it when absent."""
+        try:
+            return self._index[token]
+        except KeyError:
+            raise KeyError(f"{token!r} is not in the label alphabet") from None
+
+    def encode(self, text: str) -> list[int]:
+        """Label indices of each character of ``text``."""
+        return [self.index(ch) for ch in text]
+
+    def decode(self, indices: Sequence[int]) -> str:
+        """The text spelled by ``indices``."""
+        return "".join(self.tokens[i] for i in indices)
+
+    def to_list(self) -> list[str]:
+        return list(self.tokens)
+
+
+#: The character alphabet shared by EMNIST and the embedded synthetic characters.
+EMNIST_MAPPING = CharacterMapping(EMNIST_CHARACTERS)

@@ -1,0 +1,111 @@
+"""``TorchModel``: a base class that implements the Model protocol for a network + dataset.
+
+Subclasses say how to score and read the network's output (``loss``, ``batch_metrics``,
+``decode``, ``label_text``) and which predictor serves their bundles; fitting, evaluation and
+saving are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from textrec_core.bundle import shapes_to_dict, write_bundle
+from textrec_core.config import TrainArgs
+from textrec_core.protocols import Augmenter, Dataset, Split
+from textrec_core.training import Callback, Trainer
+
+
+class TorchModel:
+    """Binds ``dataset`` and ``network`` (an ``nn.Module``); see the module docstring."""
+
+    #: Registered name of the predictor that serves this model's bundles.
+    predictor: ClassVar[str]
+    #: Registered name of this model.
+    name: ClassVar[str]
+
+    def __init__(self, dataset: Dataset, network: torch.nn.Module) -> None:
+        self.dataset = dataset
+        self.network = network
+        self.mapping = dataset.mapping
+        self.shapes = dataset.shapes
+        self.device = torch.device("cpu")
+
+    # --- what subclasses define -------------------------------------------------------------
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """Per-batch metric *sums* (``evaluate`` divides by the number of samples)."""
+        raise NotImplementedError
+
+    def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
+        raise NotImplementedError
+
+    def label_text(self, labels: torch.Tensor) -> list[str]:
+        raise NotImplementedError
+
+    def write_report(self, split: Split, out_dir: Path) -> list[Path]:
+        """Model-specific plots of a split (e.g. a confusion matrix); none by default."""
+        return []
+
+    # --- shared ------------------------------------------------------------------------------
+    def to(self, device: torch.device) -> TorchModel:
+        self.device = device
+        self.network.to(device)
+        return self
+
+    def fit(
+        self,
+        train_args: TrainArgs,
+        callbacks: Sequence[Callback] = (),
+        augmenters: Sequence[Augmenter] = (),
+        progress: bool = True,
+    ) -> dict[str, list[float]]:
+        trainer = Trainer(train_args, device=self.device, progress=progress)
+        return trainer.fit(
+            self.network, self.loss, self.dataset.train, self.dataset.val, self.evaluate,
+            augmenters=augmenters, callbacks=callbacks,
+        )
+
+    @torch.inference_mode()
+    def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
+        self.network.eval()
+        sums: dict[str, float] = {"loss": 0.0}
+        seen = 0
+        for images, labels in split.batches(batch_size):
+            images, labels = images.to(self.device), labels.to(self.device)
+            logits = self.network(images)
+            n = labels.shape[0]
+            sums["loss"] += self.loss(logits, labels).item() * n
+            for key, value in self.batch_metrics(logits, labels).items():
+                sums[key] = sums.get(key, 0.0) + value
+            seen += n
+        return {key: value / max(seen, 1) for key, value in sums.items()}
+
+    @torch.inference_mode()
+    def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
+        self.network.eval()
+        return self.decode(self.network(images.to(self.device)))
+
+    def sample_predictions(self, split: Split, count: int = 32) -> list[dict[str, Any]]:
+        """The first ``count`` samples of ``split`` with truth, prediction and confidence."""
+        images, labels = next(iter(split.batches(count)))
+        rows = []
+        for image, truth, (text, conf) in zip(images, self.label_text(labels), self.predict(images)):
+            rows.append({"image": image.numpy(), "truth": truth, "pred": text, "conf": conf})
+        return rows
+
+    def save(self, bundle_dir: Path, **extra: Any) -> Path:
+        """Write a bundle; ``extra`` must name the ``network`` and its ``network_args``."""
+        meta = {
+            "model": self.name,
+            "predictor": self.predictor,
+            "shapes": shapes_to_dict(self.shapes),
+            "mapping": self.mapping.to_list(),
+            **extra,
+        }
+        return write_bundle(Path(bundle_dir), self.network, meta)

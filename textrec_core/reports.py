@@ -1,0 +1,103 @@
+"""The run folder: resolved config, metrics, log and plots of one ``textrec-run``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textrec_core.fileio import atomic_write, write_json
+
+ENV_RUNS_DIR = "TEXTREC_RUNS_DIR"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+class RunFolder:
+    """``<runs>/<timestamp>-<dataset>-<network>/`` holding ``config.json``, ``metrics.json``,
+    ``run.log``, ``training_curves.png`` and model-specific plots. ``<runs>`` is
+    ``$TEXTREC_RUNS_DIR`` or ``./runs``."""
+
+    def __init__(self, dataset: str, network: str, root: Path | None = None) -> None:
+        root = Path(root or os.environ.get(ENV_RUNS_DIR) or "runs")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base = f"{stamp}-{dataset}-{network}"
+        path, n = root / base, 1
+        while path.exists():
+            n += 1
+            path = root / f"{base}-{n}"
+        path.mkdir(parents=True)
+        self.path = path
+        self.metrics: dict[str, Any] = {"history": {}, "test": {}}
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "run.log"
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        write_json(self.path / "config.json", config)
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        for key, value in metrics.items():
+            self.metrics["history"].setdefault(key, []).append(value)
+        write_json(self.path / "metrics.json", self.metrics)
+
+    def write_test_metrics(self, metrics: dict[str, float]) -> None:
+        self.metrics["test"] = metrics
+        write_json(self.path / "metrics.json", self.metrics)
+
+    def plot_training_curves(self) -> Path:
+        return plot_training_curves(self.metrics["history"], self.path / "training_curves.png")
+
+
+def plot_training_curves(history: dict[str, list[float]], path: Path) -> Path:
+    """Loss (train and validation) and every other validation metric against the epoch."""
+    plt = _pyplot()
+    others = [k for k in history if k.startswith("val_") and k != "val_loss"]
+    fig, axes = plt.subplots(1, 1 + bool(others), figsize=(5 + 5 * bool(others), 4), squeeze=False)
+    epochs = range(1, len(history.get("train_loss", [])) + 1)
+    ax = axes[0][0]
+    for key in ("train_loss", "val_loss"):
+        if key in history:
+            ax.plot(epochs, history[key], marker="o", label=key)
+    ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax.legend()
+    if others:
+        ax = axes[0][1]
+        for key in others:
+            ax.plot(epochs, history[key], marker="o", label=key)
+        ax.set(xlabel="epoch", title="validation metrics")
+        ax.legend()
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path, title: str) -> Path:
+    """A row-normalised confusion matrix (rows: truth, columns: prediction) as a PNG."""
+    plt = _pyplot()
+    rows = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
+    size = max(6, len(labels) * 0.18)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(normalised, cmap="viridis", vmin=0, vmax=1)
+    ticks = np.arange(len(labels))
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    plt.close(fig)
+    return path

@@ -1,0 +1,133 @@
+"""The training loop shared by every model: progress bar, early stopping, time budget, seeding."""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from textrec_core.config import TrainArgs
+from textrec_core.protocols import Augmenter, Split
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+EvaluateFn = Callable[[Split], dict[str, float]]
+
+
+class Callback(Protocol):
+    """Told about every finished epoch (metrics prefixed ``train_`` / ``val_``)."""
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None: ...
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a generator for shuffling and augmentation."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def train_epoch(
+    module: torch.nn.Module,
+    loss_fn: LossFn,
+    optimizer: torch.optim.Optimizer,
+    split: Split,
+    *,
+    batch_size: int,
+    generator: torch.Generator,
+    device: torch.device,
+    augmenters: Sequence[Augmenter] = (),
+    progress: tqdm | None = None,
+) -> tuple[float, int]:
+    """One pass over ``split``; returns the mean training loss and the number of samples."""
+    module.train()
+    total_loss = torch.zeros((), device=device)
+    seen = 0
+    for images, labels in split.batches(batch_size, shuffle=True, generator=generator):
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        for augment in augmenters:
+            images = augment(images, generator)
+        loss = loss_fn(module(images), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        n = labels.shape[0]
+        total_loss += loss.detach() * n
+        seen += n
+        if progress is not None:
+            progress.update(1)
+            if progress.n % 20 == 0:
+                progress.set_postfix(loss=f"{total_loss.item() / seen:.4f}", refresh=False)
+    return total_loss.item() / max(seen, 1), seen
+
+
+class Trainer:
+    """Fits a module with Adam, evaluating on a validation split after every epoch.
+
+    Training stops after ``train_args.epochs``, after ``patience`` epochs without a better
+    validation loss, or after the epoch that crosses ``max_minutes``; the weights of the best
+    validation epoch are restored at the end.
+    """
+
+    def __init__(self, train_args: TrainArgs, *, device: torch.device, progress: bool = True) -> None:
+        self.args = train_args
+        self.device = device
+        self.progress = progress
+
+    def fit(
+        self,
+        module: torch.nn.Module,
+        loss_fn: LossFn,
+        train: Split,
+        val: Split,
+        evaluate: EvaluateFn,
+        *,
+        augmenters: Sequence[Augmenter] = (),
+        callbacks: Sequence[Callback] = (),
+    ) -> dict[str, list[float]]:
+        args = self.args
+        generator = seed_everything(args.seed)
+        optimizer = torch.optim.Adam(module.parameters(), lr=args.learning_rate)
+        history: dict[str, list[float]] = {}
+        best_loss, best_state, stale = float("inf"), None, 0
+        started = time.perf_counter()
+        steps = -(-len(train) // args.batch_size)
+        for epoch in range(1, args.epochs + 1):
+            bar = tqdm(
+                total=steps, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                disable=not self.progress, mininterval=0.5, leave=True,
+            )
+            t0 = time.perf_counter()
+            train_loss, seen = train_epoch(
+                module, loss_fn, optimizer, train, batch_size=args.batch_size,
+                generator=generator, device=self.device, augmenters=augmenters, progress=bar,
+            )
+            seconds = time.perf_counter() - t0
+            metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}
+            metrics.update({f"val_{k}": v for k, v in evaluate(val).items()})
+            bar.set_postfix(
+                loss=f"{train_loss:.4f}", val_loss=f"{metrics['val_loss']:.4f}",
+                samples_s=f"{metrics['train_samples_per_s']:.0f}",
+            )
+            bar.close()
+            for key, value in metrics.items():
+                history.setdefault(key, []).append(value)
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, metrics)
+            if metrics["val_loss"] < best_loss - 1e-4:
+                best_loss, best_state, stale = metrics["val_loss"], copy.deepcopy(module.state_dict()), 0
+            else:
+                stale += 1
+            if args.patience and stale >= args.patience:
+                break
+            if args.max_minutes and time.perf_counter() - started > args.max_minutes * 60:
+                break
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        return history
