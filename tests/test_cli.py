@@ -68,7 +68,8 @@ def stripes(textrec_plugin):
 
 def test_train_save_and_predict(stripes, capsys, tmp_path):
     config = {"dataset": "stripes", "model": "character", "network": "mlp",
-              "network_args": {"layer_size": 32, "num_layers": 1}, "train_args": {"epochs": 3, "batch_size": 16, "learning_rate": 0.01}}
+              "network_args": {"layer_size": 32, "num_layers": 1},
+              "train_args": {"epochs": 3, "batch_size": 16, "learning_rate": 0.01}}
     assert main(["--save", "--nowandb", "--quiet", json.dumps(config)]) == 0
     out = capsys.readouterr().out
     bundle_dir = out.split("saved model bundle: ")[1].split("\n")[0]

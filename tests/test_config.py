@@ -57,7 +57,8 @@ def test_json_syntax_error_gives_position():
 
 def test_config_files_json_and_yaml(tmp_path):
     (tmp_path / "exp.json").write_text(json.dumps(BASE))
-    (tmp_path / "exp.yaml").write_text("dataset: EmnistDataset\nmodel: CharacterModel\nnetwork: lenet\ntrain_args:\n  epochs: 2\n")
+    yaml_text = "dataset: EmnistDataset\nmodel: CharacterModel\nnetwork: lenet\ntrain_args:\n  epochs: 2\n"
+    (tmp_path / "exp.yaml").write_text(yaml_text)
     assert parse_config(str(tmp_path / "exp.json")).network == "mlp"
     assert parse_config(str(tmp_path / "exp.yaml")).train_args.epochs == 2
     (tmp_path / "bad.yaml").write_text("dataset: [unclosed\n")

@@ -5,7 +5,7 @@ from textrec_core.hookspecs import hookimpl
 from textrec_core.mapping import EMNIST_MAPPING, CharacterMapping
 from textrec_core.model import TorchModel
 from textrec_core.predictor import Predictor, load_predictor
-from textrec_core.protocols import Augmenter, DataShapes, Dataset, Model, Network, Split
+from textrec_core.protocols import Augmenter, Dataset, DataShapes, Model, Network, Split
 from textrec_core.splits import TensorSplit
 
 __version__ = "0.1.0"

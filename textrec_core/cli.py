@@ -29,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a JSON object, or a .json/.yaml file")
     parser.add_argument("--save", action="store_true", help="save a model bundle and print its path")
-    parser.add_argument("--gpu", type=int, metavar="N", help="CUDA device index (default: cuda:0 if available, else CPU; -1 forces the CPU)")
+    parser.add_argument(
+        "--gpu", type=int, metavar="N",
+        help="CUDA device index (default: cuda:0 if available, else CPU; -1 forces the CPU)",
+    )
     parser.add_argument("--nowandb", action="store_true", help="do not log to Weights & Biases")
     parser.add_argument("--list-components", action="store_true", help="list registered components and exit")
     parser.add_argument("--json", action="store_true", help="with --list-components: print JSON")

@@ -63,7 +63,9 @@ def select_device(gpu: int | None) -> torch.device:
     if gpu < 0:
         return torch.device("cpu")
     if not torch.cuda.is_available() or gpu >= torch.cuda.device_count():
-        raise TextrecError(f"--gpu {gpu}: no such CUDA device ({torch.cuda.device_count()} available); use --gpu -1 for the CPU")
+        raise TextrecError(
+            f"--gpu {gpu}: no such CUDA device ({torch.cuda.device_count()} available); use --gpu -1 for the CPU"
+        )
     return torch.device(f"cuda:{gpu}")
 
 

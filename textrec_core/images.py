@@ -38,7 +38,8 @@ def to_grayscale(image: ImageInput) -> np.ndarray:
         raise InputImageError(f"expected a file path, numpy array or PIL image, got {type(image).__name__}")
     array = image
     if array.ndim == 3 and array.shape[-1] in (3, 4):
-        array = array[..., :3].mean(axis=-1) if array.dtype != np.uint8 else array[..., :3].mean(axis=-1).astype(np.uint8)
+        gray = array[..., :3].mean(axis=-1)
+        array = gray.astype(np.uint8) if array.dtype == np.uint8 else gray
     if array.ndim != 2 or array.size == 0:
         raise InputImageError(f"expected a 2-D grayscale or RGB image, got shape {array.shape}")
     if array.dtype == np.uint8:

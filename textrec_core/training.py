@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from textrec_core.allocator import keep_freed_memory
 from textrec_core.config import TrainArgs
 from textrec_core.protocols import Augmenter, Split
 
@@ -92,6 +93,7 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
     ) -> dict[str, list[float]]:
         args = self.args
+        keep_freed_memory()
         generator = seed_everything(args.seed)
         optimizer = torch.optim.Adam(module.parameters(), lr=args.learning_rate)
         history: dict[str, list[float]] = {}

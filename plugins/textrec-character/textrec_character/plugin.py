@@ -1,8 +1,8 @@
 """Registers ``CharacterModel`` (alias ``character``) and ``CharacterPredictor`` with textrec."""
 
-from textrec_core import hookimpl
 from textrec_character.model import CharacterModel
 from textrec_character.predictor import CharacterPredictor
+from textrec_core import hookimpl
 
 
 @hookimpl

@@ -1,0 +1,96 @@
+"""``EmnistDataset``: the official EMNIST IDX files, verified, parsed upright and cached.
+
+The validation split is a seeded random ``val_fraction`` of the official train split;
+``subsample_fraction`` then keeps a seeded random fraction of the remaining train samples.
+The parsed arrays are cached as ``$TEXTREC_DATA_DIR/emnist/processed/<split>.npz``, tagged with
+the digests of the files they came from; a stale or damaged cache is rebuilt from those files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from textrec_core import CharacterMapping, DataShapes, TensorSplit
+from textrec_core.download import data_dir, sha256_file
+from textrec_core.errors import ConfigError
+from textrec_core.fileio import atomic_write
+from textrec_emnist.files import PARTS, ensure_members, split_characters
+from textrec_emnist.idx import emnist_upright, read_idx
+
+CACHE_VERSION = 1
+
+
+class EmnistDataset:
+    """EMNIST handwritten characters (default split ``byclass``: 62 classes, 0-9 A-Z a-z)."""
+
+    def __init__(self, *, split: str = "byclass", subsample_fraction: float | None = None,
+                 val_fraction: float = 0.1, seed: int = 0) -> None:
+        if subsample_fraction is not None and not 0 < subsample_fraction <= 1:
+            raise ConfigError("dataset_args.subsample_fraction", f"must be in (0, 1], got {subsample_fraction}")
+        if not 0 < val_fraction < 1:
+            raise ConfigError("dataset_args.val_fraction", f"must be in (0, 1), got {val_fraction}")
+        self.split = split
+        self.mapping = CharacterMapping(split_characters(split))
+        self.subsample_fraction = subsample_fraction
+        self.val_fraction = val_fraction
+        self.seed = seed
+        self._splits: dict[str, TensorSplit] = {}
+
+    @property
+    def shapes(self) -> DataShapes:
+        return DataShapes((28, 28), (), len(self.mapping))
+
+    def prepare(self) -> None:
+        arrays = self._load_arrays()
+        rng = np.random.default_rng(self.seed)
+        order = rng.permutation(len(arrays["train-labels"]))
+        num_val = int(round(len(order) * self.val_fraction))
+        val, train = order[:num_val], order[num_val:]
+        if self.subsample_fraction is not None:
+            train = rng.permutation(train)[: max(1, int(len(train) * self.subsample_fraction))]
+
+        def split(images: np.ndarray, labels: np.ndarray) -> TensorSplit:
+            return TensorSplit(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)))
+
+        self._splits = {
+            "train": split(arrays["train-images"][train], arrays["train-labels"][train]),
+            "val": split(arrays["train-images"][val], arrays["train-labels"][val]),
+            "test": split(arrays["test-images"], arrays["test-labels"]),
+        }
+
+    def _load_arrays(self) -> dict[str, np.ndarray]:
+        files = ensure_members(self.split)
+        digest = hashlib.sha256("".join(sha256_file(files[p]) for p in PARTS).encode()).hexdigest()
+        cache = data_dir() / "emnist" / "processed" / f"{self.split}-v{CACHE_VERSION}.npz"
+        if cache.is_file():
+            try:
+                with np.load(cache) as cached:
+                    if str(cached["source"]) == digest:
+                        return {part: cached[part] for part in PARTS}
+            except (OSError, ValueError, KeyError, EOFError):
+                pass  # damaged: rebuilt below
+        arrays = {part: read_idx(files[part], ndim=3 if part.endswith("images") else 1) for part in PARTS}
+        for part in ("train-images", "test-images"):
+            arrays[part] = np.ascontiguousarray(emnist_upright(arrays[part]))
+        atomic_write(cache, lambda tmp: np.savez(tmp.open("wb"), source=np.array(digest), **arrays))
+        return arrays
+
+    def _split(self, name: str) -> TensorSplit:
+        if name not in self._splits:
+            raise RuntimeError("call prepare() before reading the splits")
+        return self._splits[name]
+
+    @property
+    def train(self) -> TensorSplit:
+        return self._split("train")
+
+    @property
+    def val(self) -> TensorSplit:
+        return self._split("val")
+
+    @property
+    def test(self) -> TensorSplit:
+        return self._split("test")
