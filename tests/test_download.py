@@ -6,12 +6,9 @@ import hashlib
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import platformdirs
@@ -33,74 +30,9 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, so it spans several reads
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Serves ``server.files``; ``server.modes`` picks how the body is (mis)delivered."""
-
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        body = self.server.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        mode = self.server.modes[self.path]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode == "ok":
-            self.wfile.write(body)
-        elif mode == "truncated":  # announce the whole body, send half, close normally
-            self.wfile.write(body[: len(body) // 2])
-        elif mode == "reset":  # send half, then abort the connection (RST)
-            self.wfile.write(body[: len(body) // 2])
-            time.sleep(0.2)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-        elif mode == "slow":  # trickle the body until the client goes away
-            try:
-                for start in range(0, len(body), 1024):
-                    self.wfile.write(body[start : start + 1024])
-                    time.sleep(0.02)
-            except OSError:
-                pass
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.files: dict[str, bytes] = {}
-        self.modes: dict[str, str] = {}
-        self.requests: list[str] = []
-        self.running = True
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def serve(self, name: str, body: bytes, mode: str = "ok") -> str:
-        """Serve ``body`` at ``/name`` and return its URL."""
-        self.files[f"/{name}"] = body
-        self.modes[f"/{name}"] = mode
-        return f"http://127.0.0.1:{self.server_port}/{name}"
-
-    def stop(self) -> None:
-        if self.running:
-            self.running = False
-            self.shutdown()
-            self.server_close()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the "reset" mode closes the socket under the server's feet
-
-
 @pytest.fixture
-def server():
-    srv = _Server()
-    yield srv
-    srv.stop()
+def server(http_file_server):
+    return http_file_server
 
 
 def _listing(directory: Path) -> list[str]:

@@ -25,11 +25,14 @@ class TrainArgs:
     """How to train: ``epochs`` at most, stopping early when validation loss has not improved
     for ``patience`` epochs (0 disables early stopping); ``seed`` makes runs repeatable;
     ``num_threads`` sets torch's CPU threads (default: torch's own choice); ``max_minutes``
-    stops training after the epoch that crosses the time budget."""
+    stops training after the epoch that crosses the time budget. ``lr_schedule`` is
+    ``constant`` (Adam at ``learning_rate``) or ``onecycle`` (warm up to ``learning_rate`` and
+    anneal to near zero over ``epochs``, which converges in fewer epochs)."""
 
     batch_size: int = 256
     epochs: int = 16
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     patience: int = 3
     seed: int = 0
     num_threads: int | None = None
@@ -57,6 +60,8 @@ class ExperimentConfig:
     train_args: TrainArgs = attrs.Factory(TrainArgs)
     augmenters: list[AugmenterSpec] = attrs.Factory(list)
 
+
+LR_SCHEDULES = ("constant", "onecycle")
 
 _RANGES: dict[str, tuple[str, typing.Callable[[Any], bool]]] = {
     "batch_size": ("must be at least 1", lambda v: v >= 1),
@@ -144,6 +149,9 @@ def structure_config(data: Any) -> ExperimentConfig:
         config = converter.structure(data, ExperimentConfig)
     except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
         raise _first_error(exc) from None
+    if config.train_args.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError("train_args.lr_schedule",
+                          f"expected one of {', '.join(LR_SCHEDULES)}, got {config.train_args.lr_schedule!r}")
     for name, (problem, ok) in _RANGES.items():
         if not ok(getattr(config.train_args, name)):
             raise ConfigError(f"train_args.{name}", f"{problem}, got {getattr(config.train_args, name)!r}")

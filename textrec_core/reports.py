@@ -72,12 +72,14 @@ def plot_training_curves(history: dict[str, list[float]], path: Path) -> Path:
         if key in history:
             ax.plot(epochs, history[key], marker="o", label=key)
     ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend()
     if others:
         ax = axes[0][1]
         for key in others:
             ax.plot(epochs, history[key], marker="o", label=key)
         ax.set(xlabel="epoch", title="validation metrics")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend()
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))

@@ -1,6 +1,7 @@
 """pytest fixtures for plugin authors (installed as the ``textrec`` pytest plugin).
 
-``textrec_plugin`` registers a plugin object for one test without installing it::
+``http_file_server`` serves test bytes over real HTTP on loopback, well or badly, for testing
+downloaders. ``textrec_plugin`` registers a plugin object for one test without installing it::
 
     def test_tiny(textrec_plugin):
         textrec_plugin(my_plugin_module)
@@ -9,7 +10,12 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+import threading
+import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -31,3 +37,85 @@ def textrec_plugin() -> Iterator[Callable[..., str]]:
     yield register
     for name in names:
         host.unregister(name)
+
+
+class _FileHandler(BaseHTTPRequestHandler):
+    """Serves ``server.files``; ``server.modes`` picks how the body is (mis)delivered."""
+
+    server: HttpFileServer
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        body = self.server.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        mode = self.server.modes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "ok":
+            self.wfile.write(body)
+        elif mode == "truncated":  # announce the whole body, send half, close normally
+            self.wfile.write(body[: len(body) // 2])
+        elif mode == "reset":  # send half, then abort the connection (RST)
+            self.wfile.write(body[: len(body) // 2])
+            time.sleep(0.2)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        elif mode == "slow":  # trickle the body until the client goes away
+            try:
+                for start in range(0, len(body), 1024):
+                    self.wfile.write(body[start : start + 1024])
+                    time.sleep(0.02)
+            except OSError:
+                pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class HttpFileServer(ThreadingHTTPServer):
+    """A real HTTP server on 127.0.0.1 serving bytes set by the test, in a background thread.
+
+    ``serve(name, body, mode)`` publishes ``body`` at ``/name``: mode ``ok``; ``truncated``
+    (announces the full length, sends half, closes); ``reset`` (sends half, then aborts the
+    connection); ``slow`` (trickles the body). ``requests`` records the paths asked for.
+    """
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FileHandler)
+        self.files: dict[str, bytes] = {}
+        self.modes: dict[str, str] = {}
+        self.requests: list[str] = []
+        self.running = True
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, name: str) -> str:
+        """The URL of ``/name`` on this server."""
+        return f"http://127.0.0.1:{self.server_port}/{name}"
+
+    def serve(self, name: str, body: bytes, mode: str = "ok") -> str:
+        """Serve ``body`` at ``/name`` and return its URL."""
+        self.files[f"/{name}"] = body
+        self.modes[f"/{name}"] = mode
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self.shutdown()
+            self.server_close()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the "reset" mode closes the socket under the server's feet
+
+
+@pytest.fixture
+def http_file_server() -> Iterator[HttpFileServer]:
+    """A loopback :class:`HttpFileServer` for testing downloaders, stopped after the test."""
+    server = HttpFileServer()
+    yield server
+    server.stop()

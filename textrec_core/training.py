@@ -45,6 +45,7 @@ def train_epoch(
     device: torch.device,
     augmenters: Sequence[Augmenter] = (),
     progress: tqdm | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, int]:
     """One pass over ``split``; returns the mean training loss and the number of samples."""
     module.train()
@@ -58,6 +59,8 @@ def train_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         n = labels.shape[0]
         total_loss += loss.detach() * n
         seen += n
@@ -69,7 +72,8 @@ def train_epoch(
 
 
 class Trainer:
-    """Fits a module with Adam, evaluating on a validation split after every epoch.
+    """Fits a module with Adam (optionally on a one-cycle learning-rate schedule), evaluating on
+    a validation split after every epoch.
 
     Training stops after ``train_args.epochs``, after ``patience`` epochs without a better
     validation loss, or after the epoch that crosses ``max_minutes``; the weights of the best
@@ -96,10 +100,14 @@ class Trainer:
         keep_freed_memory()
         generator = seed_everything(args.seed)
         optimizer = torch.optim.Adam(module.parameters(), lr=args.learning_rate)
+        steps = -(-len(train) // args.batch_size)
+        scheduler = None
+        if args.lr_schedule == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=args.learning_rate, total_steps=args.epochs * steps)
         history: dict[str, list[float]] = {}
         best_loss, best_state, stale = float("inf"), None, 0
         started = time.perf_counter()
-        steps = -(-len(train) // args.batch_size)
         for epoch in range(1, args.epochs + 1):
             bar = tqdm(
                 total=steps, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
@@ -108,7 +116,7 @@ class Trainer:
             t0 = time.perf_counter()
             train_loss, seen = train_epoch(
                 module, loss_fn, optimizer, train, batch_size=args.batch_size,
-                generator=generator, device=self.device, augmenters=augmenters, progress=bar,
+                generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
             )
             seconds = time.perf_counter() - t0
             metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -25,51 +23,9 @@ from textrec_emnist.files import (
 from textrec_emnist.idx import emnist_upright, read_idx, write_idx
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        body = self.server.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    """Serves ``files`` (URL path -> bytes) on 127.0.0.1 and records the requested paths."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        self.running = True
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_port}/{path}"
-
-    def stop(self) -> None:
-        if self.running:
-            self.running = False
-            self.shutdown()
-            self.server_close()
-
-
 @pytest.fixture
-def server():
-    srv = _Server()
-    yield srv
-    srv.stop()
+def server(http_file_server):
+    return http_file_server
 
 
 @pytest.fixture
@@ -136,7 +92,7 @@ def test_split_characters():
 
 def test_archive_members_are_extracted_verified_and_cached(server, data, tmp_path):
     members = _members(tmp_path)
-    server.files["/gzip.zip"] = _zip(members)
+    server.serve("gzip.zip", _zip(members))
     paths = ensure_members("byclass", archive_url=server.url("gzip.zip"), checksums=_checksums(members))
     assert list(paths) == list(PARTS)
     for part, path in paths.items():
@@ -151,7 +107,7 @@ def test_archive_members_are_extracted_verified_and_cached(server, data, tmp_pat
 
 def test_a_part_request_extracts_the_whole_split(server, data, tmp_path):
     members = _members(tmp_path)
-    server.files["/gzip.zip"] = _zip(members)
+    server.serve("gzip.zip", _zip(members))
     options = dict(archive_url=server.url("gzip.zip"), checksums=_checksums(members))
     test_paths = ensure_members("byclass", parts=["test-images", "test-labels"], **options)
     assert list(test_paths) == ["test-images", "test-labels"]
@@ -162,7 +118,7 @@ def test_a_part_request_extracts_the_whole_split(server, data, tmp_path):
 
 def test_corrupt_cached_member_is_fetched_again(server, data, tmp_path):
     members = _members(tmp_path)
-    server.files["/gzip.zip"] = _zip(members)
+    server.serve("gzip.zip", _zip(members))
     options = dict(archive_url=server.url("gzip.zip"), checksums=_checksums(members))
     paths = ensure_members("byclass", **options)
     paths["train-images"].write_bytes(b"garbage")
@@ -179,7 +135,7 @@ def test_tampered_member_is_rejected_and_not_cached(server, data, tmp_path, same
     tampered = member_name("byclass", "test-images")
     body = members[tampered]
     members[tampered] = body[:-1] + bytes([body[-1] ^ 1]) if same_size else body + b"\0"
-    server.files["/gzip.zip"] = _zip(members)
+    server.serve("gzip.zip", _zip(members))
     problem = "checksum mismatch" if same_size else "size mismatch"
     with pytest.raises(ChecksumError, match=f"{problem} for {tampered} in {server.url('gzip.zip')}"):
         ensure_members("byclass", archive_url=server.url("gzip.zip"), checksums=checksums)
@@ -192,12 +148,12 @@ def test_bad_archives(server, data, tmp_path):
     members = _members(tmp_path)
     checksums = _checksums(members)
     url = server.url("gzip.zip")
-    server.files["/gzip.zip"] = b"this is not a zip file"
+    server.serve("gzip.zip", b"this is not a zip file")
     with pytest.raises(DataError, match=f"the EMNIST archive {url} is corrupt"):
         ensure_members("byclass", archive_url=url, checksums=checksums)
     incomplete = dict(members)
     del incomplete[member_name("byclass", "test-labels")]
-    server.files["/gzip.zip"] = _zip(incomplete)
+    server.serve("gzip.zip", _zip(incomplete))
     with pytest.raises(DataError, match=f"has no member {member_name('byclass', 'test-labels')}"):
         ensure_members("byclass", archive_url=url, checksums=checksums)
     with pytest.raises(DownloadError, match="HTTP 404"):
@@ -225,7 +181,7 @@ def test_mirror(server, data, tmp_path, monkeypatch, kind):
     if kind == "http":
         for path in mirror.rglob("*"):
             if path.is_file():
-                server.files[f"/mirror/{path.relative_to(mirror).as_posix()}"] = path.read_bytes()
+                server.serve(f"mirror/{path.relative_to(mirror).as_posix()}", path.read_bytes())
     location = {"directory": str(mirror), "file-url": mirror.as_uri(), "http": server.url("mirror")}[kind]
     monkeypatch.setenv("TEXTREC_DATA_MIRROR", location)
     paths = ensure_members("byclass", archive_url=server.url("never-used.zip"))
