@@ -37,14 +37,19 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("TEXTREC_PLUGINS", raising=False)
 
 
-@pytest.fixture
-def mirror(monkeypatch) -> Path:
-    """The real-data mirror root, set as ``TEXTREC_DATA_MIRROR``; skips the test where absent."""
-    root = _MIRROR
-    if root is None:
+@pytest.fixture(scope="session")
+def mirror_dir() -> Path:
+    """The real-data mirror root; skips the tests that need it where it is absent."""
+    if _MIRROR is None:
         pytest.skip("real-data mirror not found: set TEXTREC_DATA_MIRROR or place shared/mirror beside the repo")
-    monkeypatch.setenv("TEXTREC_DATA_MIRROR", str(root))
-    return root
+    return _MIRROR
+
+
+@pytest.fixture
+def mirror(mirror_dir, monkeypatch) -> Path:
+    """The real-data mirror root, set as ``TEXTREC_DATA_MIRROR`` for one test."""
+    monkeypatch.setenv("TEXTREC_DATA_MIRROR", str(mirror_dir))
+    return mirror_dir
 
 
 _MIRROR = mirror_root()

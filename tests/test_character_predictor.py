@@ -18,14 +18,9 @@ from textrec_core.cli import main
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from conftest import mirror_root
-
-    root = mirror_root()
-    if root is None:
-        pytest.skip("real-data mirror not found: set TEXTREC_DATA_MIRROR or place shared/mirror beside the repo")
+def trained(tmp_path_factory, mirror_dir):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TEXTREC_DATA_MIRROR", str(root))
+        mp.setenv("TEXTREC_DATA_MIRROR", str(mirror_dir))
         runs = tmp_path_factory.mktemp("runs")
         mp.setenv("TEXTREC_RUNS_DIR", str(runs))
         mp.setenv("WANDB_MODE", "disabled")

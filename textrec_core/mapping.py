@@ -60,3 +60,16 @@ class CharacterMapping:
 
 #: The character alphabet shared by EMNIST and the embedded synthetic characters.
 EMNIST_MAPPING = CharacterMapping(EMNIST_CHARACTERS)
+
+SPACE = " "
+#: Fills a fixed-length label after the end of the text.
+PAD = "<pad>"
+#: The CTC blank: "no character in this frame".
+BLANK = "<blank>"
+#: Delimit a label for autoregressive decoders.
+START = "<start>"
+END = "<end>"
+
+#: The alphabet of text lines: the 62 characters (same indices as :data:`EMNIST_MAPPING`), the
+#: space, then the special tokens sequence models need.
+LINE_MAPPING = CharacterMapping((*EMNIST_CHARACTERS, SPACE, PAD, BLANK, START, END))

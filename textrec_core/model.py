@@ -15,7 +15,8 @@ import torch
 
 from textrec_core.bundle import shapes_to_dict, write_bundle
 from textrec_core.config import TrainArgs
-from textrec_core.protocols import Augmenter, Dataset, Split
+from textrec_core.mapping import CharacterMapping
+from textrec_core.protocols import Augmenter, Dataset, DataShapes, Split
 from textrec_core.training import Callback, Trainer
 
 
@@ -26,13 +27,26 @@ class TorchModel:
     predictor: ClassVar[str]
     #: Registered name of this model.
     name: ClassVar[str]
+    #: Whether the network reads images of any width (predictors then keep a line's width).
+    variable_width: ClassVar[bool] = False
 
-    def __init__(self, dataset: Dataset, network: torch.nn.Module) -> None:
+    def __init__(self, dataset: Dataset | None, network: torch.nn.Module) -> None:
         self.dataset = dataset
         self.network = network
         self.mapping = dataset.mapping
         self.shapes = dataset.shapes
         self.device = torch.device("cpu")
+
+    @classmethod
+    def for_inference(cls, network: torch.nn.Module, mapping: CharacterMapping, shapes: DataShapes) -> TorchModel:
+        """A model without a dataset, for decoding a saved network's output (predictors use it)."""
+        model = cls.__new__(cls)
+        model.dataset = None
+        model.network = network.eval()
+        model.mapping = mapping
+        model.shapes = shapes
+        model.device = torch.device("cpu")
+        return model
 
     # --- what subclasses define -------------------------------------------------------------
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 Plugins are found through the ``textrec`` entry-point group. ``TEXTREC_PLUGINS`` restricts
 autoloading: unset loads every installed plugin; a comma-separated list of distribution or
-entry-point names loads only those; an empty value loads none. A plugin that fails to import
+entry-point names loads only those; an empty value loads none (the core's own built-in
+components, :mod:`textrec_core.builtin`, are always registered). A plugin that fails to import
 is recorded in :func:`load_errors` with its distribution and error, and the rest keep working.
 """
 
@@ -37,10 +38,13 @@ class PluginHost:
     """Owns the pluggy manager and knows which distribution provided each plugin."""
 
     def __init__(self) -> None:
+        from textrec_core import builtin
+
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.providers: dict[str, str] = {}
         self.load_errors: list[PluginLoadError] = []
+        self.register(builtin, name="textrec-core")
 
     def load_entry_points(self, allowed: set[str] | None) -> None:
         """Import and register every entry point of the group (only ``allowed`` names if given)."""

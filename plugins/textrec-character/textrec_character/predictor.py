@@ -9,13 +9,11 @@ and resized to the input size.
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from skimage.transform import resize
 
-from textrec_core.bundle import Bundle
 from textrec_core.errors import InputImageError
 from textrec_core.images import ImageInput, ink_bright, to_grayscale
+from textrec_core.predictor import ImagePredictor
 
 INK_THRESHOLD = 0.2
 
@@ -39,29 +37,8 @@ def frame_character(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return framed / max(float(framed.max()), 1e-6)
 
 
-class CharacterPredictor:
+class CharacterPredictor(ImagePredictor):
     """Serves a ``CharacterModel`` bundle: ``predict(image) -> (character, confidence)``."""
-
-    def __init__(self, network: torch.nn.Module, bundle: Bundle) -> None:
-        self.network = network
-        self.bundle = bundle
-        self.mapping = bundle.mapping
-        self.input_shape = tuple(bundle.shapes.input_shape)
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle) -> CharacterPredictor:
-        return cls(bundle.build_network(), bundle)
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
         return frame_character(ink_bright(to_grayscale(image)), self.input_shape)
-
-    @torch.inference_mode()
-    def predict_batch(self, images: list[ImageInput]) -> list[tuple[str, float]]:
-        if not images:
-            return []
-        batch = torch.from_numpy(np.stack([self.preprocess(image) for image in images]))
-        conf, index = F.softmax(self.network(batch), dim=1).max(dim=1)
-        return [(self.mapping[i], c) for i, c in zip(index.tolist(), conf.tolist())]
-
-    def predict(self, image: ImageInput) -> tuple[str, float]:
-        return self.predict_batch([image])[0]
