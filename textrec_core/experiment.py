@@ -104,7 +104,8 @@ def _train(run: RunFolder, resolved: Resolved, dataset: Any, model: Any, augment
            save: bool, use_wandb: bool, progress: bool) -> dict[str, Any]:
     config_dict = resolved.as_dict()
     run.write_config(config_dict)
-    params = sum(p.numel() for p in model.network.parameters())
+    lazy = torch.nn.parameter.UninitializedParameter
+    params = sum(p.numel() for p in model.network.parameters() if not isinstance(p, lazy))
     log.info("run folder: %s", run.path)
     log.info("%s + %s (%s parameters) on %s: %d train / %d val / %d test samples",
              resolved.config.model, resolved.config.network, f"{params:,}", model.device,

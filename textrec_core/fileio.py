@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -24,6 +27,28 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
+    """Write ``arrays`` as an uncompressed ``.npz``, atomically."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as f:
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a ``.npz`` cache file, or None when it is missing or damaged (derived data
+    is rebuilt rather than reported)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        with np.load(path) as cached:
+            return {name: cached[name] for name in cached.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
 
 
 def write_json(path: Path, data: Any) -> Path:

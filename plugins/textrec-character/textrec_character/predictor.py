@@ -20,11 +20,11 @@ INK_THRESHOLD = 0.2
 
 def frame_character(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Crop ``image`` (bright ink) to its ink and centre it in a ``size`` frame, EMNIST-style."""
+    if float(image.max()) - float(image.min()) < 0.05:
+        raise InputImageError("the image holds no ink (it is blank)")
     if image.shape == size:
         return image
-    ink = image > INK_THRESHOLD * max(float(image.max()), 1e-6)
-    if not ink.any():
-        raise InputImageError("the image holds no ink (it is blank)")
+    ink = image > INK_THRESHOLD * float(image.max())
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     side = max(crop.shape)

@@ -16,7 +16,7 @@ import torch
 from textrec_core import CharacterMapping, DataShapes, TensorSplit
 from textrec_core.download import data_dir, sha256_file
 from textrec_core.errors import ConfigError
-from textrec_core.fileio import atomic_write
+from textrec_core.fileio import load_arrays, save_arrays
 from textrec_emnist.files import PARTS, ensure_members, split_characters
 from textrec_emnist.idx import emnist_upright, read_idx
 
@@ -65,17 +65,13 @@ class EmnistDataset:
         files = ensure_members(self.split)
         digest = hashlib.sha256("".join(sha256_file(files[p]) for p in PARTS).encode()).hexdigest()
         cache = data_dir() / "emnist" / "processed" / f"{self.split}-v{CACHE_VERSION}.npz"
-        if cache.is_file():
-            try:
-                with np.load(cache) as cached:
-                    if str(cached["source"]) == digest:
-                        return {part: cached[part] for part in PARTS}
-            except (OSError, ValueError, KeyError, EOFError):
-                pass  # damaged: rebuilt below
+        cached = load_arrays(cache)
+        if cached is not None and str(cached.get("source")) == digest and set(PARTS) <= cached.keys():
+            return {part: cached[part] for part in PARTS}
         arrays = {part: read_idx(files[part], ndim=3 if part.endswith("images") else 1) for part in PARTS}
         for part in ("train-images", "test-images"):
             arrays[part] = np.ascontiguousarray(emnist_upright(arrays[part]))
-        atomic_write(cache, lambda tmp: np.savez(tmp.open("wb"), source=np.array(digest), **arrays))
+        save_arrays(cache, source=np.array(digest), **arrays)
         return arrays
 
     def _split(self, name: str) -> TensorSplit:

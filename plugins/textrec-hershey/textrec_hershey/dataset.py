@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit
 from textrec_core.download import data_dir
-from textrec_core.fileio import atomic_write
+from textrec_core.fileio import load_arrays, save_arrays
 from textrec_hershey.render import balanced_labels, render_characters
 
 CACHE_VERSION = 1
@@ -60,14 +60,11 @@ class SyntheticCharactersDataset:
 
     def _load_or_render(self, split: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         path = data_dir() / "synthetic" / f"hershey-v{CACHE_VERSION}-{split}-{size}-seed{self.seed}.npz"
-        if path.is_file():
-            try:
-                with np.load(path) as cached:
-                    return cached["images"], cached["labels"]
-            except (OSError, ValueError, KeyError, EOFError):
-                path.unlink()  # a damaged cache is derived data: render it again
+        cached = load_arrays(path)
+        if cached is not None and {"images", "labels"} <= cached.keys():
+            return cached["images"], cached["labels"]
         images, labels = render_split(size, split_seed(self.seed, split))
-        atomic_write(path, lambda tmp: np.savez(tmp.open("wb"), images=images, labels=labels))
+        save_arrays(path, images=images, labels=labels)
         return images, labels
 
     def _split(self, name: str) -> TensorSplit:

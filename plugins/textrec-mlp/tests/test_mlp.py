@@ -23,6 +23,15 @@ def bare_host(monkeypatch):
     reset_host()
 
 
+@pytest.fixture
+def one_thread():
+    """Train on one thread: on a shared machine, threads contending for cores slow small steps tenfold."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize(
     ("shapes", "args"),
     [
@@ -89,7 +98,7 @@ def test_installed_entry_point_provides_mlp():
     assert entry.provider == "textrec-mlp"
 
 
-def test_overfits_random_labels():
+def test_overfits_random_labels(one_thread):
     """Memorising 64 random images proves gradients reach every layer."""
     torch.manual_seed(0)
     images, labels = torch.rand(64, 28, 28), torch.randint(0, 62, (64,))
