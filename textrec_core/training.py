@@ -46,8 +46,11 @@ def train_epoch(
     augmenters: Sequence[Augmenter] = (),
     progress: tqdm | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> tuple[float, int]:
-    """One pass over ``split``; returns the mean training loss and the number of samples."""
+    """One pass over ``split``; returns the mean training loss and the number of samples.
+
+    ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass and loss under autocast."""
     module.train()
     total_loss = torch.zeros((), device=device)
     seen = 0
@@ -55,7 +58,8 @@ def train_epoch(
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         for augment in augmenters:
             images = augment(images, generator)
-        loss = loss_fn(module(images), labels)
+        with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
+            loss = loss_fn(module(images), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -117,13 +121,14 @@ class Trainer:
             train_loss, seen = train_epoch(
                 module, loss_fn, optimizer, train, batch_size=args.batch_size,
                 generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
+                autocast_dtype=torch.bfloat16 if args.precision == "bfloat16" else None,
             )
             seconds = time.perf_counter() - t0
             metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}
             metrics.update({f"val_{k}": v for k, v in evaluate(val).items()})
             bar.set_postfix(
-                loss=f"{train_loss:.4f}", val_loss=f"{metrics['val_loss']:.4f}",
-                samples_s=f"{metrics['train_samples_per_s']:.0f}",
+                loss=f"{train_loss:.4f}", samples_s=f"{metrics['train_samples_per_s']:.0f}",
+                **{k: f"{v:.4f}" for k, v in metrics.items() if k.startswith("val_")},
             )
             bar.close()
             for key, value in metrics.items():

@@ -35,5 +35,8 @@ def lenet(shapes: DataShapes, *, conv_channels: int = 32, dense_size: int = 128,
         raise ValueError(f"lenet classifies single characters; output shape {shapes.output_shape} is not supported")
     if len(shapes.input_shape) != 2 or min(shapes.input_shape) < 6:
         raise ValueError(f"lenet needs 2-D images of at least 6x6 pixels, got {shapes.input_shape}")
-    return LeNet(shapes.input_shape, shapes.num_classes, conv_channels=conv_channels,
-                 dense_size=dense_size, dropout=dropout)
+    network = LeNet(shapes.input_shape, shapes.num_classes, conv_channels=conv_channels,
+                    dense_size=dense_size, dropout=dropout)
+    # Channels-last convolution weights make oneDNN pick its NHWC kernels: about 1.7x faster
+    # training on CPU (docs/performance.md). Results are the same up to float rounding.
+    return network.to(memory_format=torch.channels_last)

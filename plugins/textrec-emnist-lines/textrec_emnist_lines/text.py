@@ -1,0 +1,158 @@
+"""Text sources for synthetic lines, and sampling line-sized spans from them.
+
+A source is ``"brown"`` (the Brown corpus through NLTK), ``"builtin"`` (a short English text
+shipped with the package) or the path of a UTF-8 plain-text file. Loaders return the text as
+written; :func:`normalize` then reduces it to what the character source can draw:
+
+1. every run of whitespace (spaces, tabs, newlines...) becomes one space;
+2. every other character outside the alphabet (by default the 62 EMNIST characters and the
+   space) is removed, without replacement: ``"don't stop, 1-2!"`` becomes ``"dont stop 12"``;
+3. runs of spaces left by the removals become one space, and the ends are stripped.
+
+:func:`sample_texts` draws spans of a normalized text that start and end at word boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import nltk
+import numpy as np
+from nltk.corpus.reader import TaggedCorpusReader
+
+from textrec_core.errors import DataError
+from textrec_core.mapping import EMNIST_CHARACTERS, SPACE
+
+#: The characters a line can show: the 62 EMNIST classes and the space.
+LINE_ALPHABET: frozenset[str] = frozenset((*EMNIST_CHARACTERS, SPACE))
+
+#: Names :func:`load_text` accepts besides a path.
+NAMED_SOURCES: tuple[str, ...] = ("brown", "builtin")
+
+_BROWN_RESOURCES = ("corpora/brown", "corpora/brown.zip/brown/")
+_BROWN_HELP = (
+    "set NLTK_DATA to a folder containing corpora/brown.zip (or run `python -m nltk.downloader brown` "
+    "on a connected machine), or pass text_source the path of a plain-text file"
+)
+
+# Brown's tokenization, undone: no space before closing punctuation, none after opening quotes and
+# brackets; then its quote tokens (`` '' `) become ordinary quotes.
+_SPACE_BEFORE_CLOSING = re.compile(r" (''|[,.;:!?')\]}])(?= |$)")
+_SPACE_AFTER_OPENING = re.compile(r"(?<!\S)(``|`|[(\[{]) ")
+_WHITESPACE = re.compile(r"\s+")
+_SPACES = re.compile(" {2,}")
+
+
+def detokenize(tokens: str) -> str:
+    """Brown's space-separated tokens as ordinary text: ``"`` Yes , sir '' ."`` -> ``'"Yes, sir".'``."""
+    text = _SPACE_BEFORE_CLOSING.sub(r"\1", tokens)
+    text = _SPACE_AFTER_OPENING.sub(r"\1", text)
+    return text.replace("``", '"').replace("''", '"').replace("`", "'")
+
+
+def _brown_root() -> nltk.data.PathPointer | None:
+    """Where NLTK finds the Brown corpus (a folder or inside ``brown.zip``), or None."""
+    for resource in _BROWN_RESOURCES:
+        try:
+            return nltk.data.find(resource)
+        except LookupError:
+            pass
+    return None
+
+
+@lru_cache(maxsize=1)
+def brown_text() -> str:
+    """The Brown corpus (about 6 MB) as one string: its sentences, detokenized, joined by spaces.
+
+    Looks the corpus up on ``nltk.data.path`` (which ``$NLTK_DATA`` extends); where it is absent,
+    tries ``nltk.download("brown")`` and raises :class:`DataError` saying how to provide it if
+    that fails. Cached per process: parsing the corpus takes seconds.
+    """
+    root = _brown_root()
+    if root is None:
+        try:
+            downloaded = nltk.download("brown", quiet=True)
+        except Exception as exc:  # the downloader fails in many ways offline; all mean "not available"
+            message = f"the Brown corpus is not installed and downloading it failed ({exc}): {_BROWN_HELP}"
+            raise DataError(message) from exc
+        root = _brown_root() if downloaded else None
+        if root is None:
+            raise DataError(f"the Brown corpus is not installed and could not be downloaded: {_BROWN_HELP}")
+    sentences = TaggedCorpusReader(root, r"c[a-z]\d\d", encoding="ascii").sents()
+    return detokenize(" ".join(" ".join(sentence) for sentence in sentences))
+
+
+def builtin_text() -> str:
+    """The short English essay shipped as ``textrec_emnist_lines/data/english.txt`` (about 8 KB)."""
+    return (resources.files("textrec_emnist_lines") / "data" / "english.txt").read_text(encoding="utf-8")
+
+
+def file_text(path: str | Path) -> str:
+    """The text of the UTF-8 file at ``path``, as written.
+
+    Raises :class:`DataError` naming the file when it is missing or unreadable, is not UTF-8, or
+    keeps no drawable character under :func:`normalize`.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"text file {path} is not UTF-8: byte {exc.start} cannot be decoded") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read text file {path}: {exc.strerror or exc}") from exc
+    if not normalize(text):
+        raise DataError(f"text file {path} has no characters a line can show (letters, digits)")
+    return text
+
+
+def load_text(source: str) -> str:
+    """The text of ``source``: ``"brown"``, ``"builtin"`` or the path of a UTF-8 text file."""
+    if source == "brown":
+        return brown_text()
+    if source == "builtin":
+        return builtin_text()
+    return file_text(source)
+
+
+def normalize(text: str, alphabet: frozenset[str] | set[str] = LINE_ALPHABET) -> str:
+    """``text`` reduced to single characters of ``alphabet`` by the rule in the module docstring."""
+    if not alphabet:
+        return ""
+    outside = re.compile(f"[^{re.escape(''.join(sorted(alphabet)))}]+")
+    text = outside.sub("", _WHITESPACE.sub(" ", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def word_bounds(corpus: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) indices of the words of ``corpus``: its maximal runs without a space."""
+    is_space = np.frombuffer(corpus.encode("utf-32-le"), dtype=np.uint32) == ord(SPACE)
+    ink = ~is_space
+    before = np.concatenate(([True], is_space))[:-1]  # is the previous character a space (or none)?
+    after = np.concatenate((is_space, [True]))[1:]
+    return np.flatnonzero(ink & before), np.flatnonzero(ink & after) + 1
+
+
+def sample_texts(corpus: str, rng: np.random.Generator, count: int, max_length: int) -> list[str]:
+    """``count`` spans of ``corpus``, each 1 to ``max_length`` characters, cut at word boundaries.
+
+    Each span starts at a word chosen uniformly at random and runs to the end of the last word
+    that still fits in ``max_length`` characters, so it neither starts nor ends with a space. A
+    word longer than ``max_length`` is cut hard after ``max_length`` characters. ``corpus`` should
+    be normalized; a ``ValueError`` says so if it has no word.
+    """
+    if max_length < 1:
+        raise ValueError(f"max_length must be at least 1, got {max_length}")
+    if count < 0:
+        raise ValueError(f"count must not be negative, got {count}")
+    starts, ends = word_bounds(corpus)
+    if len(starts) == 0:
+        raise ValueError("the corpus has no words to sample from")
+    first = rng.integers(0, len(starts), size=count)
+    begin = starts[first]
+    limit = begin + max_length
+    last = np.searchsorted(ends, limit, side="right") - 1  # the last word ending within the limit
+    end = np.where(last >= first, ends[np.maximum(last, 0)], limit)
+    return [corpus[b:e] for b, e in zip(begin.tolist(), end.tolist())]
