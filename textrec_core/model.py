@@ -52,6 +52,11 @@ class TorchModel:
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def training_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The loss the trainer minimises for one batch; models that need the labels in the
+        forward pass (teacher forcing) override this."""
+        return self.loss(self.network(images), labels)
+
     def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
         """Per-batch metric *sums* (``evaluate`` divides by the number of samples)."""
         raise NotImplementedError
@@ -81,7 +86,7 @@ class TorchModel:
     ) -> dict[str, list[float]]:
         trainer = Trainer(train_args, device=self.device, progress=progress)
         return trainer.fit(
-            self.network, self.loss, self.dataset.train, self.dataset.val, self.evaluate,
+            self.network, self.training_loss, self.dataset.train, self.dataset.val, self.evaluate,
             augmenters=augmenters, callbacks=callbacks,
         )
 

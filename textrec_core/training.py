@@ -16,7 +16,8 @@ from textrec_core.allocator import keep_freed_memory
 from textrec_core.config import TrainArgs
 from textrec_core.protocols import Augmenter, Split
 
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: ``training_loss(images, labels)``: the scalar loss of one batch, from a forward pass in train mode.
+TrainingLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 EvaluateFn = Callable[[Split], dict[str, float]]
 
 
@@ -36,7 +37,7 @@ def seed_everything(seed: int) -> torch.Generator:
 
 def train_epoch(
     module: torch.nn.Module,
-    loss_fn: LossFn,
+    training_loss: TrainingLoss,
     optimizer: torch.optim.Optimizer,
     split: Split,
     *,
@@ -59,7 +60,7 @@ def train_epoch(
         for augment in augmenters:
             images = augment(images, generator)
         with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
-            loss = loss_fn(module(images), labels)
+            loss = training_loss(images, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -92,7 +93,7 @@ class Trainer:
     def fit(
         self,
         module: torch.nn.Module,
-        loss_fn: LossFn,
+        training_loss: TrainingLoss,
         train: Split,
         val: Split,
         evaluate: EvaluateFn,
@@ -119,7 +120,7 @@ class Trainer:
             )
             t0 = time.perf_counter()
             train_loss, seen = train_epoch(
-                module, loss_fn, optimizer, train, batch_size=args.batch_size,
+                module, training_loss, optimizer, train, batch_size=args.batch_size,
                 generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
                 autocast_dtype=torch.bfloat16 if args.precision == "bfloat16" else None,
             )
