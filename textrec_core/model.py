@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import torch
 
 from textrec_core.bundle import shapes_to_dict, write_bundle
@@ -18,6 +19,17 @@ from textrec_core.config import TrainArgs
 from textrec_core.mapping import CharacterMapping
 from textrec_core.protocols import Augmenter, Dataset, DataShapes, Split
 from textrec_core.training import Callback, Trainer
+
+
+@attrs.frozen
+class InferenceData:
+    """What a model needs of its dataset to decode: the mapping and shapes, no splits."""
+
+    mapping: CharacterMapping
+    shapes: DataShapes
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"a model loaded for inference has no dataset ({name!r} is unavailable)")
 
 
 class TorchModel:
@@ -30,7 +42,7 @@ class TorchModel:
     #: Whether the network reads images of any width (predictors then keep a line's width).
     variable_width: ClassVar[bool] = False
 
-    def __init__(self, dataset: Dataset | None, network: torch.nn.Module) -> None:
+    def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module) -> None:
         self.dataset = dataset
         self.network = network
         self.mapping = dataset.mapping
@@ -38,14 +50,13 @@ class TorchModel:
         self.device = torch.device("cpu")
 
     @classmethod
-    def for_inference(cls, network: torch.nn.Module, mapping: CharacterMapping, shapes: DataShapes) -> TorchModel:
-        """A model without a dataset, for decoding a saved network's output (predictors use it)."""
-        model = cls.__new__(cls)
-        model.dataset = None
-        model.network = network.eval()
-        model.mapping = mapping
-        model.shapes = shapes
-        model.device = torch.device("cpu")
+    def for_inference(
+        cls, network: torch.nn.Module, mapping: CharacterMapping, shapes: DataShapes, **model_args: Any
+    ) -> TorchModel:
+        """A model built on :class:`InferenceData` instead of a dataset, for decoding a saved
+        network's output with the saved ``model_args`` (predictors use it); it cannot ``fit``."""
+        model = cls(InferenceData(mapping, shapes), network, **model_args)
+        model.network.eval()
         return model
 
     # --- what subclasses define -------------------------------------------------------------

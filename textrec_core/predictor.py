@@ -42,7 +42,8 @@ class ImagePredictor:
         from textrec_core.plugins import components
 
         model_cls = components().get("model", bundle.meta["model"])
-        return cls(model_cls.for_inference(bundle.build_network(), bundle.mapping, bundle.shapes), bundle)
+        model_args = bundle.meta.get("config", {}).get("model_args", {})
+        return cls(model_cls.for_inference(bundle.build_network(), bundle.mapping, bundle.shapes, **model_args), bundle)
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
         """One image as a float32 (H, W) array in [0, 1], bright ink on dark."""
