@@ -17,8 +17,8 @@ independent); it lies in [0, 1] and falls with every doubtful position.
 
 Metrics (``evaluate``): ``loss``, the per-position cross-entropy averaged over every position,
 padding included (a class to predict, as in the labs); ``character_accuracy``, per line the
-fraction of its text (non-pad) positions predicted right, averaged over lines (a line with no
-text scores 1); ``cer``, the corpus-level character error rate of the read texts against the
+fraction of its text (non-pad) positions read right, averaged over lines (a line with no text
+scores 1; a ``<pad>`` predicted for a space is right, as it reads as a space); ``cer``, the corpus-level character error rate of the read texts against the
 truths (total edit distance over total truth length, as
 :func:`textrec_core.metrics.character_error_rate`), not the mean of per-line rates.
 """
@@ -60,6 +60,10 @@ class LineModel(TorchModel):
         return self.mapping.index(PAD)
 
     @cached_property
+    def _space(self) -> int:
+        return self.mapping.index(SPACE)
+
+    @cached_property
     def _spelling(self) -> tuple[str, ...]:
         """What each label index reads as: its character, a space for ``<pad>``, nothing for other specials."""
         return tuple(SPACE if token == PAD else token if len(token) == 1 else "" for token in self.mapping.tokens)
@@ -81,7 +85,9 @@ class LineModel(TorchModel):
         predicted = logits.argmax(dim=-1)
         text = labels != self._pad
         counts = text.sum(dim=1)
-        correct = ((predicted == labels) & text).sum(dim=1)
+        # a <pad> predicted for a space reads as a space (a blank window is either)
+        right = (predicted == labels) | ((labels == self._space) & (predicted == self._pad))
+        correct = (right & text).sum(dim=1)
         accuracy = torch.where(counts > 0, correct / counts.clamp(min=1), 1.0)
         truths = self._read(labels)
         edits = sum(edit_distance(read, truth) for read, truth in zip(self._read(predicted), truths))
