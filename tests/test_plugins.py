@@ -10,6 +10,7 @@ import pytest
 from textrec_core import hookimpl
 from textrec_core.errors import DuplicateComponentError, UnknownComponentError
 from textrec_core.plugins import components, get_host, load_errors, reset_host
+from textrec_core.registry import Registry
 
 
 @pytest.fixture(autouse=True)
@@ -105,12 +106,21 @@ def test_fixture_registration_is_gone_after_the_test():
 
 
 def test_unknown_name_lists_available_names_and_the_install_line():
+    registry = Registry("network")
+    registry.register("mlp", object, provider="textrec-mlp")
+    registry.register("lenet", object, provider="textrec-lenet")
     with pytest.raises(UnknownComponentError) as info:
-        components()["network"].get("line_lstm_ctc")
+        registry.get("line_lstm_ctc")
     message = str(info.value)
-    available = message.split("Available networks: ")[1].split(".")[0].split(", ")
-    assert {"lenet", "mlp"} <= set(available) and available == sorted(available)
+    assert "unknown network 'line_lstm_ctc'. Available networks: lenet, mlp." in message
     assert "pip install -c constraints.txt ./plugins/textrec-lstm-ctc" in message
+
+
+def test_unknown_name_lists_the_installed_names():
+    with pytest.raises(UnknownComponentError) as info:
+        components()["network"].get("no_such_network")
+    available = str(info.value).split("Available networks: ")[1].split(".")[0].split(", ")
+    assert {"lenet", "mlp"} <= set(available) and available == sorted(available)
 
 
 def test_unknown_name_without_a_known_provider_has_no_install_line():

@@ -29,7 +29,7 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "LineModelCtc": "textrec-lstm-ctc",
     "line_attention": "textrec-attention",
     "LineModelAttention": "textrec-attention",
-    "IamLinesDataset": "textrec-iam",
+    "random_affine": "textrec-augment",
 }
 
 

@@ -18,8 +18,9 @@ independent); it lies in [0, 1] and falls with every doubtful position.
 Metrics (``evaluate``): ``loss``, the per-position cross-entropy averaged over every position,
 padding included (a class to predict, as in the labs); ``character_accuracy``, per line the
 fraction of its text (non-pad) positions read right, averaged over lines (a line with no text
-scores 1; a ``<pad>`` predicted for a space is right, as it reads as a space); ``cer``, the corpus-level character error rate of the read texts against the
-truths (total edit distance over total truth length, as
+scores 1; a ``<pad>`` predicted for a space is right, as it reads as a space); ``cer``, the
+corpus-level character error rate of the read texts against the truths (total edit distance
+over total truth length, as
 :func:`textrec_core.metrics.character_error_rate`), not the mean of per-line rates.
 """
 

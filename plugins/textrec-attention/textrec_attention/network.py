@@ -1,0 +1,145 @@
+"""``line_attention``: an encoder-decoder with attention that reads a text line of any width.
+
+The encoder (:mod:`textrec_attention.encoder`) turns the image into frames, one per 8 pixels of
+line, optionally run through a bidirectional LSTM or a transformer encoder; the decoder
+(:mod:`textrec_attention.decoder`) writes the text one token of the core's ``LINE_MAPPING`` at a
+time, attending over the frames. Each image is encoded once per call and the frames reused at
+every decoding step.
+
+* ``forward(images, targets_in)``: teacher forcing. ``targets_in`` ``(B, L)`` are the decoder
+  inputs, ``<start>`` then the label tokens; the logits ``(B, L, C)`` predict each next token.
+* ``decode_greedy(images, max_length)``: the most probable token at each step, until ``<end>``.
+* ``decode_beam(images, beam_width, max_length)``: beam search (:mod:`textrec_attention.search`
+  documents the search and its length normalisation).
+
+Decoding never emits ``<start>``, ``<pad>`` or ``<blank>``: they are never targets, and their
+logits are masked out before the softmax. ``max_length`` counts the tokens a decoder may emit,
+``<end>`` included; it defaults to ``max_output_length - 1`` (``max_output_length`` counts
+``<start>`` too, and its default, ``max_length + 2`` of the dataset's labels, leaves room for a
+full-length line and both delimiters).
+
+Images are float ``(B, H, W)``, bright ink on a black (zero) background, of the height the
+network was built for and any width; trailing black columns are padding and never reach the
+decoder (see :mod:`textrec_attention.encoder`), so a batch of lines padded to its widest reads
+as each line alone. The convolution weights are channels-last, which makes oneDNN pick its
+faster NHWC kernels on CPU; results are the same up to float rounding.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from textrec_attention.decoder import AttentionDecoder, Memory, State
+from textrec_attention.encoder import ENCODERS, FRAME_STRIDE, TRANSFORMER_HEADS, Encoder
+from textrec_attention.search import Hypothesis, Step, beam_search, greedy_search
+from textrec_core import DataShapes
+from textrec_core.mapping import BLANK, END, LINE_MAPPING, PAD, START
+
+
+class LineAttention(nn.Module):
+    """The ``line_attention`` network; see the module docstring."""
+
+    def __init__(self, height: int, num_classes: int, *, conv_channels: int, encoder: str, encoder_size: int,
+                 encoder_layers: int, decoder_size: int, embedding_size: int, max_output_length: int,
+                 dropout: float) -> None:
+        super().__init__()
+        self.height = height
+        self.max_output_length = max_output_length
+        self.start_index, self.end_index = LINE_MAPPING.index(START), LINE_MAPPING.index(END)
+        self.encoder = Encoder(height, conv_channels=conv_channels, encoder=encoder, encoder_size=encoder_size,
+                               encoder_layers=encoder_layers, dropout=dropout)
+        self.decoder = AttentionDecoder(num_classes, encoder_size, decoder_size=decoder_size,
+                                        embedding_size=embedding_size, dropout=dropout)
+        never = torch.zeros(num_classes, dtype=torch.bool)
+        never[[LINE_MAPPING.index(token) for token in (START, PAD, BLANK)]] = True
+        self.register_buffer("never_emitted", never, persistent=False)
+
+    def encode(self, images: torch.Tensor) -> Memory:
+        """The decoder's memory of ``images`` ``(B, H, W)``; ``ValueError`` for another height."""
+        if images.dim() != 3 or images.shape[1] != self.height:
+            raise ValueError(f"line_attention reads images (B, {self.height}, W), got {tuple(images.shape)}")
+        return self.decoder.attend_to(self.encoder(images))
+
+    def forward(self, images: torch.Tensor, targets_in: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: logits ``(B, L, C)`` of the token after each of ``targets_in`` ``(B, L)``."""
+        return self.decoder(self.encode(images), targets_in)
+
+    def _step(self, memory: Memory) -> Step:
+        """The search's step function over ``memory``: log-probabilities of the next token, never-emitted ones -inf."""
+        def step(tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+            logits, state = self.decoder.step(memory, tokens, state)
+            return logits.float().masked_fill(self.never_emitted, float("-inf")).log_softmax(dim=1), state
+        return step
+
+    @torch.no_grad()
+    def decode_greedy(self, images: torch.Tensor, max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Greedy reading: ``tokens`` ``(B, L)`` and their ``log_probs`` ``(B, L)``, ``L <= max_length``.
+
+        Each row ends at its first ``<end>`` (or at ``max_length`` without one); after it, the row
+        holds ``<end>`` tokens with log-probability 0.
+        """
+        memory = self.encode(images)
+        return greedy_search(self._step(memory), self.decoder.initial_state(memory), batch_size=images.shape[0],
+                             start=self.start_index, end=self.end_index, device=images.device,
+                             max_length=self.max_output_length - 1 if max_length is None else max_length)
+
+    @torch.no_grad()
+    def decode_beam(self, images: torch.Tensor, beam_width: int, max_length: int | None = None) -> list[Hypothesis]:
+        """Beam search: per image, the best-scoring :class:`~textrec_attention.search.Hypothesis`
+        (its tokens, ending with ``<end>`` unless cut at ``max_length``, and their log-probabilities)."""
+        if beam_width < 1:
+            raise ValueError(f"beam_width must be at least 1, got {beam_width}")
+        memory = self.encode(images).repeat(beam_width)
+        return beam_search(self._step(memory), self.decoder.initial_state(memory), batch_size=images.shape[0],
+                           beam_width=beam_width, start=self.start_index, end=self.end_index, device=images.device,
+                           max_length=self.max_output_length - 1 if max_length is None else max_length)
+
+
+def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size: int, encoder_layers: int,
+           decoder_size: int, embedding_size: int, max_output_length: int, dropout: float) -> None:
+    """``ValueError`` naming the first impossible setting."""
+    if len(shapes.input_shape) != 2 or shapes.input_shape[0] < FRAME_STRIDE:
+        raise ValueError(f"line_attention reads 2-D line images (H, W) at least {FRAME_STRIDE} pixels tall, "
+                         f"got input shape {shapes.input_shape}")
+    if len(shapes.output_shape) != 1 or shapes.output_shape[0] < 1:
+        raise ValueError(f"line_attention reads labels of shape (max_length,), got {shapes.output_shape}")
+    if shapes.num_classes != len(LINE_MAPPING):
+        raise ValueError(f"line_attention writes tokens of the core's LINE_MAPPING ({len(LINE_MAPPING)} classes), "
+                         f"got {shapes.num_classes} classes")
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
+    for name, value in [("conv_channels", conv_channels), ("encoder_size", encoder_size),
+                        ("encoder_layers", encoder_layers), ("decoder_size", decoder_size),
+                        ("embedding_size", embedding_size)]:
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if encoder == "lstm" and encoder_size % 2:
+        raise ValueError(f"the lstm encoder splits encoder_size between two directions: it must be even, "
+                         f"got {encoder_size}")
+    if encoder == "transformer" and encoder_size % TRANSFORMER_HEADS:
+        raise ValueError(f"the transformer encoder has {TRANSFORMER_HEADS} heads: encoder_size must be a multiple "
+                         f"of {TRANSFORMER_HEADS}, got {encoder_size}")
+    if max_output_length < 0 or max_output_length == 1:
+        raise ValueError(f"max_output_length counts <start> and <end>: it must be at least 2 (or 0 for the "
+                         f"labels' max_length + 2), got {max_output_length}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+
+
+def line_attention(shapes: DataShapes, *, conv_channels: int = 32, encoder: str = "lstm", encoder_size: int = 128,
+                   encoder_layers: int = 1, decoder_size: int = 128, embedding_size: int = 64,
+                   max_output_length: int = 0, dropout: float = 0.2) -> nn.Module:
+    """The attention encoder-decoder for lines ``shapes.input_shape[0]`` pixels tall and of any width.
+
+    ``encoder`` is ``"lstm"``, ``"transformer"`` or ``"none"``; ``encoder_layers`` is ignored with
+    ``"none"``. ``max_output_length`` 0 means the labels' ``max_length + 2``.
+    """
+    _check(shapes, conv_channels=conv_channels, encoder=encoder, encoder_size=encoder_size,
+           encoder_layers=encoder_layers, decoder_size=decoder_size, embedding_size=embedding_size,
+           max_output_length=max_output_length, dropout=dropout)
+    network = LineAttention(shapes.input_shape[0], shapes.num_classes, conv_channels=conv_channels, encoder=encoder,
+                            encoder_size=encoder_size, encoder_layers=encoder_layers, decoder_size=decoder_size,
+                            embedding_size=embedding_size,
+                            max_output_length=max_output_length or shapes.output_shape[0] + 2, dropout=dropout)
+    return network.to(memory_format=torch.channels_last)
