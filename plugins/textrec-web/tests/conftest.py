@@ -1,0 +1,234 @@
+"""Fixtures of the web plugin's tests: a tiny line model trained offline, test lines as PNG files,
+and real servers (gunicorn, textrec-serve) started as subprocesses on loopback.
+
+The model needs the textrec-emnist-lines (with textrec-emnist, textrec-hershey) and
+textrec-line-cnn plugins installed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from textrec_core import load_predictor
+from textrec_core.cli import main as textrec_run
+from textrec_core.predictor import Predictor
+
+DATASET_ARGS = {"max_length": 8, "max_overlap": 0.0, "num_train": 300, "num_val": 32, "num_test": 32,
+                "char_source": "synthetic", "text_source": "builtin"}
+CONFIG = {"dataset": "emnist_lines", "dataset_args": DATASET_ARGS, "model": "LineModel",
+          "network": "line_cnn_all_conv", "train_args": {"epochs": 1, "batch_size": 32}}
+READY_TIMEOUT_S = 120
+GUNICORN_MAX_REQUEST_BYTES = 256 * 1024
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory) -> Path:
+    """A LineModel bundle trained for one epoch on 300 synthetic lines (on one thread: seconds)."""
+    runs = tmp_path_factory.mktemp("web-runs")
+    threads = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TEXTREC_RUNS_DIR", str(runs))
+        mp.setenv("WANDB_MODE", "disabled")
+        torch.set_num_threads(1)
+        try:
+            assert textrec_run(["--save", "--quiet", json.dumps(CONFIG)]) == 0
+        finally:
+            torch.set_num_threads(threads)
+    (run,) = runs.iterdir()
+    return run / "model"
+
+
+@pytest.fixture(scope="session")
+def predictor(bundle) -> Predictor:
+    """The bundle loaded in the test process, to compare the servers' answers with."""
+    return load_predictor(bundle)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A test line as a PNG file (dark ink on white, as scanned) and what the predictor reads in it."""
+
+    png: bytes
+    path: Path
+    pred: str
+    conf: float
+
+
+@pytest.fixture(scope="session")
+def samples(bundle, predictor, tmp_path_factory) -> list[Sample]:
+    """Eight test lines of the bundle's dataset, with the in-process prediction of each."""
+    from textrec_emnist_lines import EmnistLinesDataset
+
+    dataset = EmnistLinesDataset(**DATASET_ARGS)
+    dataset.prepare()
+    images, _ = next(iter(dataset.test.batches(8)))
+    folder = tmp_path_factory.mktemp("lines")
+    result = []
+    for i, image in enumerate(images.numpy()):
+        png = png_bytes(255 - (image * 255).round().astype(np.uint8))
+        path = folder / f"line{i}.png"
+        path.write_bytes(png)
+        text, conf = predictor.predict(Image.open(io.BytesIO(png)))
+        result.append(Sample(png, path, text, conf))
+    return result
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def to_png() -> Callable[[np.ndarray], bytes]:
+    """``to_png(uint8 array) -> PNG bytes``."""
+    return png_bytes
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    """A server process on loopback; its stderr goes to ``log_path``."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    port: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 60) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        finally:
+            connection.close()
+
+    def post_json(self, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("POST", "/v1/predict", json.dumps(payload).encode(),
+                            {"Content-Type": "application/json", **(headers or {})})
+
+    def upload(self, data: bytes, field_name: str = "file", filename: str = "line.png") -> Reply:
+        """POST ``data`` as a multipart/form-data file upload."""
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; filename=\"{filename}\"\r\n"
+                f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        return self.request("POST", "/v1/predict", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The JSON lines the server has logged so far (other lines, such as gunicorn's, skipped)."""
+        lines = []
+        for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        return lines
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def unused_port() -> Callable[[], int]:
+    """``unused_port() -> int``: a port free on 127.0.0.1 just now."""
+    return free_port
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without TEXTREC_WEB_* settings, one torch thread, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTREC_WEB_")}
+    env.update({"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost"}, **extra)
+    return env
+
+
+def start_server(command: list[str], env: dict[str, str], port: int, log_path: Path) -> Server:
+    """Run ``command`` and wait until ``/healthz`` answers 200; fail with its log if it never does."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{' '.join(command)} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if server.request("GET", "/healthz", timeout=2).status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(server)
+    pytest.fail(f"{' '.join(command)} not ready after {READY_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(bundle, tmp_path_factory) -> Iterator[Server]:
+    """The production set-up of docs/web.md: gunicorn, two sync workers, ``textrec_web.wsgi:app``.
+
+    Its body limit is 256 KiB (``GUNICORN_MAX_REQUEST_BYTES``), not the default 2 MiB: the server
+    refuses an oversized body unread and closes the connection, and the test's body must fit in
+    the loopback socket buffers meanwhile, or the client sees a reset instead of the 413.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
+               "textrec_web.wsgi:app"]
+    env = server_env(TEXTREC_WEB_MODEL=str(bundle), TEXTREC_WEB_MAX_REQUEST_BYTES=str(GUNICORN_MAX_REQUEST_BYTES))
+    server = start_server(command, env, port, tmp_path_factory.mktemp("gunicorn") / "stderr.log")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def launch(tmp_path) -> Iterator[Callable[..., Server]]:
+    """``launch(args, **env) -> Server``: run ``textrec-serve args --port P`` until the test ends."""
+    servers: list[Server] = []
+
+    def run(args: list[str], **env: str) -> Server:
+        port = free_port()
+        command = [sys.executable, "-m", "textrec_web.cli", *args, "--port", str(port)]
+        servers.append(start_server(command, server_env(**env), port, tmp_path / f"serve{len(servers)}.log"))
+        return servers[-1]
+
+    yield run
+    for server in servers:
+        stop_server(server)

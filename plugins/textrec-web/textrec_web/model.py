@@ -1,0 +1,69 @@
+"""The served model: a predictor loaded once per process, its identity, one prediction at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textrec_core.bundle import META_FILE, WEIGHTS_FILE, Bundle
+from textrec_core.errors import InputImageError
+from textrec_core.predictor import Predictor, load_predictor
+from textrec_web.errors import ApiError
+
+DIGEST_CHARS = 16
+
+
+class ServedModel:
+    """Wraps a predictor for the service. ``predict`` holds a lock, so a process runs one
+    prediction at a time (scale with processes: gunicorn workers); ``identity`` describes the
+    bundle for ``/healthz``."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+        self.identity = bundle_identity(predictor.bundle)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, predictor_or_bundle_path: Predictor | str | os.PathLike[str]) -> ServedModel:
+        """Serve a predictor, or load the bundle at a path (raises textrec's ``BundleError`` or
+        ``UnknownComponentError`` when it cannot)."""
+        if isinstance(predictor_or_bundle_path, (str, os.PathLike)):
+            return cls(load_predictor(predictor_or_bundle_path))
+        if isinstance(predictor_or_bundle_path, Predictor):
+            return cls(predictor_or_bundle_path)
+        raise TypeError(f"expected a predictor or a bundle path, got {type(predictor_or_bundle_path).__name__}")
+
+    def predict(self, image: np.ndarray) -> tuple[str, float]:
+        """``(text, confidence)`` for a 2-D uint8 image; an image the predictor refuses is ``invalid_image`` (400)."""
+        with self._lock:
+            try:
+                text, conf = self.predictor.predict(image)
+            except InputImageError as exc:
+                raise ApiError(400, "invalid_image", f"the model cannot read this image: {exc}") from None
+        return text, float(conf)
+
+
+def bundle_identity(bundle: Bundle) -> dict[str, Any]:
+    """The bundle's path, model, network and predictor names, input shape, and ``digest``: the
+    first 16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt``."""
+    digest = hashlib.sha256()
+    for name in (META_FILE, WEIGHTS_FILE):
+        path = Path(bundle.path) / name
+        if path.is_file():
+            with path.open("rb") as file:
+                for block in iter(lambda f=file: f.read(1 << 20), b""):
+                    digest.update(block)
+    meta = bundle.meta
+    return {
+        "bundle": str(Path(bundle.path).resolve()),
+        "model": meta["model"],
+        "network": meta["network"],
+        "predictor": meta["predictor"],
+        "input_shape": list(meta["shapes"]["input_shape"]),
+        "digest": digest.hexdigest()[:DIGEST_CHARS],
+    }

@@ -1,0 +1,30 @@
+"""WSGI entry for production servers: ``gunicorn -w 2 -b 0.0.0.0:8000 textrec_web.wsgi:app``.
+
+Importing this module loads the bundle named by ``TEXTREC_WEB_MODEL`` with the ``TEXTREC_WEB_*``
+settings and sends the ``textrec.web`` log lines to stderr. Gunicorn imports it in each worker
+as the worker starts (without ``--preload``), so every worker loads the model once, before it
+takes a request. A missing variable or bundle fails the import with textrec's error message.
+"""
+
+from __future__ import annotations
+
+import os
+
+from textrec_web.app import create_app
+from textrec_web.monitoring import configure_logging
+from textrec_web.settings import Settings, SettingsError, env_name
+
+MODEL_VARIABLE = env_name("model")
+
+
+def model_path() -> str:
+    """The bundle path from ``TEXTREC_WEB_MODEL``; raises :class:`SettingsError` when unset."""
+    path = os.environ.get(MODEL_VARIABLE, "").strip()
+    if not path:
+        raise SettingsError(f"{MODEL_VARIABLE} is not set: point it at the model bundle to serve "
+                            f"(a textrec-run --save output folder holding bundle.json)")
+    return path
+
+
+configure_logging()
+app = create_app(model_path(), Settings.from_env())
