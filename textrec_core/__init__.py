@@ -6,11 +6,11 @@ from textrec_core.mapping import EMNIST_MAPPING, CharacterMapping
 from textrec_core.model import TorchModel
 from textrec_core.predictor import Predictor, load_predictor
 from textrec_core.protocols import Augmenter, Dataset, DataShapes, Model, Network, Split
-from textrec_core.splits import TensorSplit
+from textrec_core.splits import PreparedSplits, TensorSplit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EMNIST_MAPPING", "Augmenter", "CharacterMapping", "DataShapes", "Dataset", "Model", "Network",
-    "Predictor", "Split", "TensorSplit", "TextrecError", "TorchModel", "hookimpl", "load_predictor",
+    "PreparedSplits", "Predictor", "Split", "TensorSplit", "TextrecError", "TorchModel", "hookimpl", "load_predictor",
 ]

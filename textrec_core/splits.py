@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import torch
 
+from textrec_core.protocols import Split
+
 
 class TensorSplit:
     """An in-memory split of images and labels, served in batches by tensor indexing.
@@ -43,3 +45,28 @@ class TensorSplit:
     def subset(self, indices: torch.Tensor) -> TensorSplit:
         """A new split holding the given rows."""
         return TensorSplit(self.images[indices], self.labels[indices])
+
+
+class PreparedSplits:
+    """Base for datasets: ``prepare()`` fills ``self.splits`` with ``train``, ``val`` and ``test``;
+    reading a split before that raises an error saying to call ``prepare()``."""
+
+    splits: dict[str, Split]
+
+    def _split(self, name: str) -> Split:
+        splits = getattr(self, "splits", {})
+        if name not in splits:
+            raise RuntimeError(f"call prepare() before reading the {name} split of {type(self).__name__}")
+        return splits[name]
+
+    @property
+    def train(self) -> Split:
+        return self._split("train")
+
+    @property
+    def val(self) -> Split:
+        return self._split("val")
+
+    @property
+    def test(self) -> Split:
+        return self._split("test")

@@ -30,6 +30,7 @@ from textrec_core.download import data_dir
 from textrec_core.errors import ConfigError
 from textrec_core.fileio import load_arrays, save_arrays
 from textrec_core.mapping import EMNIST_MAPPING, LINE_MAPPING
+from textrec_core.splits import PreparedSplits
 from textrec_emnist_lines.generator import GlyphPool, render_lines
 from textrec_emnist_lines.text import load_text, normalize, sample_texts
 
@@ -74,7 +75,7 @@ class FreshLinesSplit:
             yield torch.from_numpy(images).float().div_(255.0), torch.from_numpy(labels)
 
 
-class EmnistLinesDataset:
+class EmnistLinesDataset(PreparedSplits):
     """Synthetic handwritten lines from a character dataset and a text (see module docstring)."""
 
     mapping = LINE_MAPPING
@@ -93,7 +94,7 @@ class EmnistLinesDataset:
                      "seed": seed, "char_source": char_source, "text_source": text_source}
         self.sizes = {"train": num_train, "val": num_val, "test": num_test}
         self.fresh_train_lines = fresh_train_lines
-        self._splits: dict[str, TensorSplit | FreshLinesSplit] = {}
+        self.splits = {}
 
     @property
     def shapes(self) -> DataShapes:
@@ -114,9 +115,9 @@ class EmnistLinesDataset:
             source = LineSource(GlyphPool(glyphs.images.numpy(), glyphs.labels.numpy()), corpus,
                                 self.args["max_length"], self.args["min_overlap"], self.args["max_overlap"])
             if name == "train" and self.fresh_train_lines:
-                self._splits[name] = FreshLinesSplit(source, self.sizes[name])
+                self.splits[name] = FreshLinesSplit(source, self.sizes[name])
             else:
-                self._splits[name] = self._cached(name, index, source, glyphs.images.numpy(), corpus)
+                self.splits[name] = self._cached(name, index, source, glyphs.images.numpy(), corpus)
 
     def _cached(self, name: str, index: int, source: LineSource, glyphs: np.ndarray, corpus: str) -> TensorSplit:
         settings = {**self.args, "split": name, "size": self.sizes[name]}
@@ -131,20 +132,3 @@ class EmnistLinesDataset:
         images, labels = source.draw(self.sizes[name], rng)
         save_arrays(path, images=images, labels=labels)
         return TensorSplit(torch.from_numpy(images), torch.from_numpy(labels))
-
-    def _split(self, name: str) -> TensorSplit | FreshLinesSplit:
-        if name not in self._splits:
-            raise RuntimeError("call prepare() before reading the splits")
-        return self._splits[name]
-
-    @property
-    def train(self) -> TensorSplit | FreshLinesSplit:
-        return self._split("train")
-
-    @property
-    def val(self) -> TensorSplit | FreshLinesSplit:
-        return self._split("val")
-
-    @property
-    def test(self) -> TensorSplit | FreshLinesSplit:
-        return self._split("test")

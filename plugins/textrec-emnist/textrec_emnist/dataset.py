@@ -17,13 +17,14 @@ from textrec_core import CharacterMapping, DataShapes, TensorSplit
 from textrec_core.download import data_dir, sha256_file
 from textrec_core.errors import ConfigError
 from textrec_core.fileio import load_arrays, save_arrays
+from textrec_core.splits import PreparedSplits
 from textrec_emnist.files import PARTS, ensure_members, split_characters
 from textrec_emnist.idx import emnist_upright, read_idx
 
 CACHE_VERSION = 1
 
 
-class EmnistDataset:
+class EmnistDataset(PreparedSplits):
     """EMNIST handwritten characters (default split ``byclass``: 62 classes, 0-9 A-Z a-z)."""
 
     def __init__(self, *, split: str = "byclass", subsample_fraction: float | None = None,
@@ -37,7 +38,7 @@ class EmnistDataset:
         self.subsample_fraction = subsample_fraction
         self.val_fraction = val_fraction
         self.seed = seed
-        self._splits: dict[str, TensorSplit] = {}
+        self.splits = {}
 
     @property
     def shapes(self) -> DataShapes:
@@ -55,7 +56,7 @@ class EmnistDataset:
         def split(images: np.ndarray, labels: np.ndarray) -> TensorSplit:
             return TensorSplit(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)))
 
-        self._splits = {
+        self.splits = {
             "train": split(arrays["train-images"][train], arrays["train-labels"][train]),
             "val": split(arrays["train-images"][val], arrays["train-labels"][val]),
             "test": split(arrays["test-images"], arrays["test-labels"]),
@@ -73,20 +74,3 @@ class EmnistDataset:
             arrays[part] = np.ascontiguousarray(emnist_upright(arrays[part]))
         save_arrays(cache, source=np.array(digest), **arrays)
         return arrays
-
-    def _split(self, name: str) -> TensorSplit:
-        if name not in self._splits:
-            raise RuntimeError("call prepare() before reading the splits")
-        return self._splits[name]
-
-    @property
-    def train(self) -> TensorSplit:
-        return self._split("train")
-
-    @property
-    def val(self) -> TensorSplit:
-        return self._split("val")
-
-    @property
-    def test(self) -> TensorSplit:
-        return self._split("test")

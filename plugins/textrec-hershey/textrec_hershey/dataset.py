@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit
 from textrec_core.download import data_dir
 from textrec_core.fileio import load_arrays, save_arrays
+from textrec_core.splits import PreparedSplits
 from textrec_hershey.render import balanced_labels, render_characters
 
 CACHE_VERSION = 1
@@ -37,7 +38,7 @@ def render_split(num_samples: int, seed: int, progress: bool = True) -> tuple[np
     return images, labels
 
 
-class SyntheticCharactersDataset:
+class SyntheticCharactersDataset(PreparedSplits):
     """Synthetic handwriting-like characters: 28x28, the 62 EMNIST byclass classes, offline."""
 
     mapping = EMNIST_MAPPING
@@ -47,7 +48,7 @@ class SyntheticCharactersDataset:
             raise ValueError("num_train, num_val and num_test must each be at least 1")
         self.sizes = {"train": num_train, "val": num_val, "test": num_test}
         self.seed = seed
-        self._splits: dict[str, TensorSplit] = {}
+        self.splits = {}
 
     @property
     def shapes(self) -> DataShapes:
@@ -56,7 +57,7 @@ class SyntheticCharactersDataset:
     def prepare(self) -> None:
         for split, size in self.sizes.items():
             images, labels = self._load_or_render(split, size)
-            self._splits[split] = TensorSplit(torch.from_numpy(images), torch.from_numpy(labels))
+            self.splits[split] = TensorSplit(torch.from_numpy(images), torch.from_numpy(labels))
 
     def _load_or_render(self, split: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         path = data_dir() / "synthetic" / f"hershey-v{CACHE_VERSION}-{split}-{size}-seed{self.seed}.npz"
@@ -66,20 +67,3 @@ class SyntheticCharactersDataset:
         images, labels = render_split(size, split_seed(self.seed, split))
         save_arrays(path, images=images, labels=labels)
         return images, labels
-
-    def _split(self, name: str) -> TensorSplit:
-        if name not in self._splits:
-            raise RuntimeError("call prepare() before reading the splits")
-        return self._splits[name]
-
-    @property
-    def train(self) -> TensorSplit:
-        return self._split("train")
-
-    @property
-    def val(self) -> TensorSplit:
-        return self._split("val")
-
-    @property
-    def test(self) -> TensorSplit:
-        return self._split("test")
