@@ -77,7 +77,7 @@ def main() -> None:
         "paste-only": rate(lambda t, rng: reference_render_lines(t, pool, rng, **options), texts, args.repeats),
     }
     print(f"{args.lines} lines, max_length {args.max_length}, glyphs from {args.char_source} "
-          f"({len(pool)} images), median of {args.repeats} runs, 1 thread")
+          f"({len(pool.labels)} images), median of {args.repeats} runs, 1 thread")
     for name, value in rates.items():
         print(f"{name:16s} {value:10.0f} lines/s   textrec is {rates['textrec'] / value:5.1f}x")
 
