@@ -94,7 +94,7 @@ class LineModelAttention(TorchModel):
         self.decoder = decoder
         self.beam_width = beam_width
 
-    # Derived lazily: ``for_inference`` builds models without calling ``__init__``.
+    # Looked up once, on first use.
     @cached_property
     def _pad(self) -> int:
         return self.mapping.index(PAD)

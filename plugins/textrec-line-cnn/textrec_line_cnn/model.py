@@ -55,7 +55,7 @@ class LineModel(TorchModel):
                 f"LineModel reads fixed-length labels of shape (max_length,), got {self.shapes.output_shape}"
             )
 
-    # Derived lazily: ``for_inference`` builds models without calling ``__init__``.
+    # Looked up once, on first use.
     @cached_property
     def _pad(self) -> int:
         return self.mapping.index(PAD)

@@ -65,9 +65,6 @@ class LineModelCtc(TorchModel):
     name = "LineModelCtc"
     predictor = "LinePredictor"
     variable_width = True
-    # Class-level defaults also serve models built by ``for_inference``, which skips ``__init__``.
-    decoder = "greedy"
-    beam_width = 10
 
     def __init__(self, dataset: Dataset, network: torch.nn.Module, decoder: str = "greedy",
                  beam_width: int = 10) -> None:
@@ -88,7 +85,7 @@ class LineModelCtc(TorchModel):
         self.decoder = decoder
         self.beam_width = beam_width
 
-    # Derived lazily: ``for_inference`` builds models without calling ``__init__``.
+    # Looked up once, on first use.
     @cached_property
     def _pad(self) -> int:
         return self.mapping.index(PAD)
