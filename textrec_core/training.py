@@ -48,10 +48,12 @@ def train_epoch(
     progress: tqdm | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     autocast_dtype: torch.dtype | None = None,
+    max_grad_norm: float | None = None,
 ) -> tuple[float, int]:
     """One pass over ``split``; returns the mean training loss and the number of samples.
 
-    ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass and loss under autocast."""
+    ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass and loss under autocast;
+    ``max_grad_norm`` clips the gradients' global norm before each optimizer step."""
     module.train()
     total_loss = torch.zeros((), device=device)
     seen = 0
@@ -63,6 +65,8 @@ def train_epoch(
             loss = training_loss(images, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), max_grad_norm)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -123,6 +127,7 @@ class Trainer:
                 module, training_loss, optimizer, train, batch_size=args.batch_size,
                 generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
                 autocast_dtype=torch.bfloat16 if args.precision == "bfloat16" else None,
+                max_grad_norm=args.max_grad_norm,
             )
             seconds = time.perf_counter() - t0
             metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}

@@ -10,8 +10,9 @@ import torch
 
 import textrec_attention.plugin
 from textrec_attention import Hypothesis, LineAttention, LineModelAttention, line_attention, teacher_forcing
+from textrec_attention.encoder import Frames
 from textrec_core import DataShapes, TensorSplit
-from textrec_core.mapping import END, LINE_MAPPING, PAD, START
+from textrec_core.mapping import BLANK, END, LINE_MAPPING, PAD, START
 from textrec_core.metrics import character_error_rate, word_error_rate
 from textrec_core.plugins import components, reset_host
 
@@ -75,13 +76,42 @@ def test_loss_is_the_cross_entropy_per_target_token_ignoring_padding():
     assert model.loss(torch.zeros(2, 5, NUM_CLASSES), labels).item() == pytest.approx(math.log(NUM_CLASSES))
 
 
-def test_training_loss_is_the_loss_of_the_teacher_forced_logits():
-    model = small_model()
+def test_training_loss_without_ctc_is_the_loss_of_the_teacher_forced_logits():
+    model = small_model(ctc_weight=0.0)
     model.network.eval()
     images, labels = torch.rand(3, 28, 100), labels_of("ab", "", "c d", max_length=6)
     inputs, _ = model._teacher_forcing(labels)
     expected = model.loss(model.network(images, inputs), labels)
     assert model.training_loss(images, labels).item() == pytest.approx(expected.item())
+
+
+def test_training_loss_mixes_the_frames_ctc_loss_per_character_over_each_lines_real_frames():
+    model = small_model(ctc_weight=0.25)
+    model.network.eval()
+    images = torch.rand(3, 28, 100)
+    images[1, :, 60:] = 0.0  # ink to column 60: 8 of the 13 frames are real
+    texts = ["ab", "", "c d"]
+    labels = labels_of(*texts, max_length=6)
+    inputs, _ = model._teacher_forcing(labels)
+    cross_entropy = model.loss(model.network(images, inputs), labels)
+    memory = model.network.encode(images)
+    assert memory.mask.sum(dim=1).tolist() == [13, 8, 13]
+    log_probs = model.network.frame_logits(memory).log_softmax(dim=-1)
+    per_line = []
+    for row, text in enumerate(texts):
+        frames = log_probs[row, : int(memory.mask[row].sum())].unsqueeze(1)
+        target = torch.tensor([LINE_MAPPING.encode(text)], dtype=torch.long).reshape(1, -1)
+        line_loss = torch.nn.functional.ctc_loss(frames, target, [frames.shape[0]], [len(text)],
+                                                 blank=LINE_MAPPING.index(BLANK), reduction="sum")
+        per_line.append(line_loss.item() / max(len(text), 1))
+    expected = 0.75 * cross_entropy.item() + 0.25 * sum(per_line) / len(per_line)
+    assert model.training_loss(images, labels).item() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_ctc_weight_outside_zero_to_one_is_refused(weight):
+    with pytest.raises(ValueError, match="ctc_weight must lie in"):
+        small_model(ctc_weight=weight)
 
 
 def test_training_loss_under_bfloat16_autocast_is_float32():
@@ -133,14 +163,21 @@ def trim(tokens: list[int], log_probs: list[float]) -> tuple[list[int], list[flo
 
 
 class ReadsPixels(LineAttention):
-    """A stand-in network that decodes the tokens written in its images' pixels: row 0 greedily, row 1 by beam."""
+    """A stand-in network that decodes the tokens written in its images' pixels: row 0 greedily, row 1 by beam.
 
-    def decode_greedy(self, images, max_length=None):
-        tokens = (images[:, 0, :8] * 255).round().long()
+    Its memory's two frames are those pixel rows (first 8 columns); the decoder can still teach over them.
+    """
+
+    def encode(self, images):
+        rows = (images[:, :2, :8] * 255).round()
+        return self.decoder.attend_to(Frames(rows, torch.ones(rows.shape[:2], dtype=torch.bool)))
+
+    def greedy(self, memory, max_length=None):
+        tokens = memory.values[:, 0].long()
         return tokens, torch.full(tokens.shape, -0.1)
 
-    def decode_beam(self, images, beam_width, max_length=None):
-        rows = (images[:, 1, :8] * 255).round().long().tolist()
+    def beam(self, memory, beam_width, max_length=None):
+        rows = memory.values[:, 1].long().tolist()
         return [Hypothesis(*trim(row, [-0.1] * len(row))) for row in rows]
 
 

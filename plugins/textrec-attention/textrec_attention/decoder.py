@@ -41,6 +41,10 @@ class Memory(NamedTuple):
     keys: torch.Tensor
     mask: torch.Tensor
 
+    def rows(self, start: int, stop: int) -> Memory:
+        """Rows ``start`` to ``stop`` (exclusive) of every tensor."""
+        return Memory(*(tensor[start:stop] for tensor in self))
+
     def repeat(self, times: int) -> Memory:
         """Each row ``times`` times in a row (row ``i * times + k`` is a copy of row ``i``), e.g. one per beam."""
         return Memory(*(tensor.repeat_interleave(times, dim=0) for tensor in self))

@@ -1,9 +1,13 @@
 """The encoder: a line image becomes ``memory``, a sequence of feature frames the decoder attends to.
 
-Frames. Three blocks of a 3x3 convolution (zero padding 1), ReLU and 2x2 max pooling turn the
-image ``(B, H, W)`` into ``4 * conv_channels`` maps of ``H // 8`` rows; each column of the
-result, flattened, projected to ``encoder_size`` and layer-normalised, is one frame covering 8
-pixels of the line (:data:`FRAME_STRIDE`). Any width of at least one pixel is read.
+Frames. A 4x4 convolution with stride 2 (zero padding 1) and ReLU, then two blocks of a 3x3
+convolution (zero padding 1), ReLU and 2x2 max pooling turn the image ``(B, H, W)`` into
+``4 * conv_channels`` maps of ``H // 8`` rows; each column of the result, flattened, projected
+to ``encoder_size`` and layer-normalised, is one frame covering 8 pixels of the line
+(:data:`FRAME_STRIDE`). Any width of at least one pixel is read. (The strided first convolution
+sees the same 4-pixel neighbourhoods as a 3x3 convolution followed by 2x2 pooling; on CPU it
+halves the time of a training step, of which the full-resolution feature map, its ReLU and its
+pooling were most.)
 
 Padding. A line's *content* runs to its last column holding a non-zero pixel, rounded up to a
 multiple of 8 pixels; the all-zero (black background) columns after it are padding, whether
@@ -65,12 +69,19 @@ def sinusoids(length: int, size: int, device: torch.device) -> torch.Tensor:
     return table[:, :size]
 
 
+def _clear_padding(features: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
+    """``features`` ``(B, C, H, W)`` with every column at or right of each image's width set to zero."""
+    columns = torch.arange(features.shape[3], device=features.device)
+    return features * (columns < widths[:, None]).to(features.dtype)[:, None, None]
+
+
 class ConvFrames(nn.Module):
     """The CNN: images ``(B, H, W)`` -> frames ``(B, T, frame_size)``; see the module docstring."""
 
     def __init__(self, height: int, conv_channels: int) -> None:
         super().__init__()
-        channels = [1, conv_channels, 2 * conv_channels, 4 * conv_channels]
+        channels = [conv_channels, 2 * conv_channels, 4 * conv_channels]
+        self.first = nn.Conv2d(1, conv_channels, 4, stride=2, padding=1)
         self.convs = nn.ModuleList(nn.Conv2d(c_in, c_out, 3, padding=1) for c_in, c_out in zip(channels, channels[1:]))
         self.frame_size = channels[-1] * (height // FRAME_STRIDE)
 
@@ -78,11 +89,11 @@ class ConvFrames(nn.Module):
         """Frames of ``images`` cut or padded to the widest of ``widths``, each image's content width
         rounded up to a positive multiple of 8 pixels."""
         features = F.pad(images, (0, int(widths.max()) - images.shape[2])).unsqueeze(1)
+        widths = widths // 2
+        features = _clear_padding(F.relu(self.first(features)), widths)
         for conv in self.convs:
-            features = F.max_pool2d(F.relu(conv(features)), 2)
             widths = widths // 2
-            columns = torch.arange(features.shape[3], device=features.device)
-            features = features * (columns < widths[:, None]).to(features.dtype)[:, None, None]
+            features = _clear_padding(F.max_pool2d(F.relu(conv(features)), 2), widths)
         batch, channels, rows, length = features.shape
         return features.permute(0, 3, 1, 2).reshape(batch, length, channels * rows)
 

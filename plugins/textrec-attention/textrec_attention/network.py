@@ -11,6 +11,12 @@ every decoding step.
 * ``decode_greedy(images, max_length)``: the most probable token at each step, until ``<end>``.
 * ``decode_beam(images, beam_width, max_length)``: beam search (:mod:`textrec_attention.search`
   documents the search and its length normalisation).
+* ``encode(images)`` gives the memory the decoder reads; ``teach``, ``greedy`` and ``beam`` do
+  the three above from a memory, so that one encoding serves several readings.
+* ``frame_logits(memory)``: per-frame class scores ``(B, T, C)`` of a linear layer over the
+  encoder's frames, for an auxiliary CTC loss (``LineModelAttention``'s ``ctc_weight``): it
+  teaches the encoder to tell characters apart where they lie, which the attention then finds
+  far sooner than from the decoder's loss alone.
 
 Decoding never emits ``<start>``, ``<pad>`` or ``<blank>``: they are never targets, and their
 logits are masked out before the softmax. ``max_length`` counts the tokens a decoder may emit,
@@ -51,6 +57,7 @@ class LineAttention(nn.Module):
                                encoder_layers=encoder_layers, dropout=dropout)
         self.decoder = AttentionDecoder(num_classes, encoder_size, decoder_size=decoder_size,
                                         embedding_size=embedding_size, dropout=dropout)
+        self.frame_classifier = nn.Linear(encoder_size, num_classes)
         never = torch.zeros(num_classes, dtype=torch.bool)
         never[[LINE_MAPPING.index(token) for token in (START, PAD, BLANK)]] = True
         self.register_buffer("never_emitted", never, persistent=False)
@@ -63,7 +70,15 @@ class LineAttention(nn.Module):
 
     def forward(self, images: torch.Tensor, targets_in: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: logits ``(B, L, C)`` of the token after each of ``targets_in`` ``(B, L)``."""
-        return self.decoder(self.encode(images), targets_in)
+        return self.teach(self.encode(images), targets_in)
+
+    def teach(self, memory: Memory, targets_in: torch.Tensor) -> torch.Tensor:
+        """``forward`` from an encoded ``memory``."""
+        return self.decoder(memory, targets_in)
+
+    def frame_logits(self, memory: Memory) -> torch.Tensor:
+        """Class scores ``(B, T, C)`` of each encoder frame (for CTC; ``memory.mask`` tells the real frames)."""
+        return self.frame_classifier(memory.values)
 
     def _step(self, memory: Memory) -> Step:
         """The search's step function over ``memory``: log-probabilities of the next token, never-emitted ones -inf."""
@@ -72,6 +87,9 @@ class LineAttention(nn.Module):
             return logits.float().masked_fill(self.never_emitted, float("-inf")).log_softmax(dim=1), state
         return step
 
+    def _max_length(self, max_length: int | None) -> int:
+        return self.max_output_length - 1 if max_length is None else max_length
+
     @torch.no_grad()
     def decode_greedy(self, images: torch.Tensor, max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Greedy reading: ``tokens`` ``(B, L)`` and their ``log_probs`` ``(B, L)``, ``L <= max_length``.
@@ -79,21 +97,31 @@ class LineAttention(nn.Module):
         Each row ends at its first ``<end>`` (or at ``max_length`` without one); after it, the row
         holds ``<end>`` tokens with log-probability 0.
         """
-        memory = self.encode(images)
-        return greedy_search(self._step(memory), self.decoder.initial_state(memory), batch_size=images.shape[0],
-                             start=self.start_index, end=self.end_index, device=images.device,
-                             max_length=self.max_output_length - 1 if max_length is None else max_length)
+        return self.greedy(self.encode(images), max_length)
+
+    @torch.no_grad()
+    def greedy(self, memory: Memory, max_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``decode_greedy`` from an encoded ``memory``."""
+        return greedy_search(self._step(memory), self.decoder.initial_state(memory), batch_size=memory.mask.shape[0],
+                             start=self.start_index, end=self.end_index, device=memory.mask.device,
+                             max_length=self._max_length(max_length))
 
     @torch.no_grad()
     def decode_beam(self, images: torch.Tensor, beam_width: int, max_length: int | None = None) -> list[Hypothesis]:
         """Beam search: per image, the best-scoring :class:`~textrec_attention.search.Hypothesis`
         (its tokens, ending with ``<end>`` unless cut at ``max_length``, and their log-probabilities)."""
+        return self.beam(self.encode(images), beam_width, max_length)
+
+    @torch.no_grad()
+    def beam(self, memory: Memory, beam_width: int, max_length: int | None = None) -> list[Hypothesis]:
+        """``decode_beam`` from an encoded ``memory``."""
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-        memory = self.encode(images).repeat(beam_width)
-        return beam_search(self._step(memory), self.decoder.initial_state(memory), batch_size=images.shape[0],
-                           beam_width=beam_width, start=self.start_index, end=self.end_index, device=images.device,
-                           max_length=self.max_output_length - 1 if max_length is None else max_length)
+        batch_size = memory.mask.shape[0]
+        memory = memory.repeat(beam_width)
+        return beam_search(self._step(memory), self.decoder.initial_state(memory), batch_size=batch_size,
+                           beam_width=beam_width, start=self.start_index, end=self.end_index,
+                           device=memory.mask.device, max_length=self._max_length(max_length))
 
 
 def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size: int, encoder_layers: int,
