@@ -117,6 +117,19 @@ def test_the_reference_renderer_gives_identical_lines(args):
         assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
 
 
+@pytest.mark.parametrize("max_overlap", [0.33, 0.999])
+def test_the_reference_renderer_agrees_on_a_large_batch_of_every_stride(max_overlap):
+    # Hundreds of lines of 34 slots: several paste blocks per stride, every stride from 28 down.
+    rng = np.random.default_rng(7)
+    texts = ["".join(rng.choice(list(CHARACTERS + "  "), size=rng.integers(0, 35))) for _ in range(600)]
+    options = {"max_length": 34, "min_overlap": 0.0, "max_overlap": max_overlap}
+    fast = render_lines(texts, POOL, np.random.default_rng(1), **options)
+    slow = reference_render_lines(texts, POOL, np.random.default_rng(1), **options)
+    strides = set(np.rint(28 * (1 - fast.overlaps)).astype(int).tolist())
+    assert strides == set(range(19, 29)) if max_overlap == 0.33 else len(strides) > 25
+    assert np.array_equal(fast.images, slow.images)
+
+
 @PROFILE
 @given(line_arguments())
 def test_the_same_seed_gives_the_same_lines(args):

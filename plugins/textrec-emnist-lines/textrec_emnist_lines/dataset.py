@@ -34,7 +34,7 @@ from textrec_core.splits import PreparedSplits
 from textrec_emnist_lines.generator import GlyphPool, render_lines
 from textrec_emnist_lines.text import load_text, normalize, sample_texts
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SPLITS = ("train", "val", "test")
 
 
