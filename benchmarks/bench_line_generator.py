@@ -4,8 +4,8 @@ All renderers build the same kind of lines (max_length 34 by default, overlap dr
 [0, 0.33], glyphs picked at random per character) from the same texts and glyph pool, in one
 process, one thread:
 
-- ``textrec``: ``render_lines`` (random choices drawn for the whole batch, then one
-  vectorised paste per character position across all lines);
+- ``textrec``: ``render_lines`` (random choices drawn for the whole batch, then lines pasted
+  in blocks of one stride, every g-th slot of a block's lines in one strided numpy copy);
 - ``straightforward``: what the labs' generator does, for each line and each character, pick a
   random image of that character and paste it at the next position (Python loops);
 - ``paste-only``: ``reference_render_lines``, textrec's batched random choices followed by one

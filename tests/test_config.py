@@ -38,6 +38,7 @@ def test_seed_config_parses_with_defaults():
         ({**BASE, "train_args": {"batch_size": 0}}, "train_args.batch_size: must be at least 1, got 0"),
         ({**BASE, "train_args": {"learning_rate": -1}}, "train_args.learning_rate: must be positive"),
         ({**BASE, "train_args": {"patience": -1}}, "train_args.patience: must be 0 (off) or more"),
+        ({**BASE, "train_args": {"max_grad_norm": 0}}, "train_args.max_grad_norm: must be positive"),
         ({**BASE, "train_args": {"num_threads": "two"}}, "train_args.num_threads: expected int, got str"),
         ({**BASE, "train_args": 5}, "train_args: expected"),
         ({**BASE, "network_args": [1]}, "network_args: expected a mapping"),

@@ -91,7 +91,10 @@ def test_convolution_weights_are_channels_last():
 def test_arguments_set_the_layer_sizes():
     network = line_attention(line_shapes(), conv_channels=4, encoder_size=24, encoder_layers=2, decoder_size=20,
                              embedding_size=6)
-    assert [c.out_channels for c in network.encoder.cnn.convs] == [4, 8, 16]
+    cnn = network.encoder.cnn
+    assert [c.out_channels for c in [cnn.first, *cnn.convs]] == [4, 8, 16]
+    assert (cnn.first.kernel_size, cnn.first.stride) == ((4, 4), (2, 2))
+    assert network.frame_classifier.in_features == 24 and network.frame_classifier.out_features == len(LINE_MAPPING)
     assert network.encoder.project[0].in_features == 16 * (28 // 8)
     lstm = network.encoder.context
     assert (lstm.input_size, lstm.hidden_size, lstm.num_layers, lstm.bidirectional) == (24, 12, 2, True)
