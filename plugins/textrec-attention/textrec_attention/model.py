@@ -11,9 +11,9 @@ cross-entropy plus ``ctc_weight`` times the CTC loss (``torch.nn.functional.ctc_
 mapping's ``<blank>``, per target character, over each line's real frames) of the network's
 ``frame_logits``, joint CTC-attention training (Kim, Hori and Watanabe, 2017). Attention alone
 finds where each character lies only slowly on long lines: on 34-character EMNIST lines it read
-the language, not the line, for the first epochs (docs/performance.md has the runs). The CTC head only trains; reading uses the
-decoder. ``ctc_weight`` 0 trains the decoder's loss alone; the reported ``loss`` is always the
-decoder's cross-entropy.
+the language, not the line, for the first epochs (docs/performance.md has the runs). The CTC
+head only trains; reading uses the decoder. ``ctc_weight`` 0 trains the decoder's loss alone;
+the reported ``loss`` is always the decoder's cross-entropy.
 
 Reading (``predict``) decodes each image with the configured ``decoder``: ``"greedy"``, or
 ``"beam"`` with ``beam_width`` hypotheses (:mod:`textrec_attention.search`). The text is the
