@@ -51,15 +51,6 @@ def tiny_cnn_plugin(tiny_cnn_package, textrec_plugin):
     textrec_plugin(importlib.import_module(f"{PACKAGE}.plugin"), name="textrec-tiny-cnn")
 
 
-@pytest.fixture
-def one_thread():
-    """Train on one thread: on a shared machine, threads contending for cores slow small steps tenfold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_the_plugin_registers_tiny_cnn_with_its_alias(tiny_cnn_plugin):
     entry = components()["network"].get("tiny")
     assert (entry.name, entry.aliases, entry.provider) == ("tiny_cnn", ("tiny",), "textrec-tiny-cnn")

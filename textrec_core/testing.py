@@ -1,7 +1,9 @@
 """pytest fixtures for plugin authors (installed as the ``textrec`` pytest plugin).
 
 ``http_file_server`` serves test bytes over real HTTP on loopback, well or badly, for testing
-downloaders. ``textrec_plugin`` registers a plugin object for one test without installing it::
+downloaders. ``bare_host`` gives a test a plugin host with no installed plugin loaded, and
+``one_thread`` runs a test on one torch thread. ``textrec_plugin`` registers a plugin object
+for one test without installing it::
 
     def test_tiny(textrec_plugin):
         textrec_plugin(my_plugin_module)
@@ -18,8 +20,29 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import torch
 
-from textrec_core.plugins import get_host
+from textrec_core.plugins import get_host, reset_host
+
+
+@pytest.fixture
+def bare_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A plugin host with no installed plugin loaded (request it before ``textrec_plugin``)."""
+    monkeypatch.setenv("TEXTREC_PLUGINS", "")
+    reset_host()
+    yield
+    reset_host()
+
+
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """Run on one torch thread, from the first test of a module that asks until the module ends
+    (module-scoped fixtures may ask too): small training steps on a shared machine slow down
+    several times over when threads contend for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -36,15 +36,6 @@ def equivalent_pair(shapes: DataShapes, **args) -> tuple[nn.Module, nn.Module]:
     return time_distributed.eval(), all_conv.eval()
 
 
-@pytest.fixture
-def bare_host(monkeypatch):
-    """A plugin host with no installed plugin loaded (request it before ``textrec_plugin``)."""
-    monkeypatch.setenv("TEXTREC_PLUGINS", "")
-    reset_host()
-    yield
-    reset_host()
-
-
 @pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize(
     ("shapes", "args", "num_windows"),

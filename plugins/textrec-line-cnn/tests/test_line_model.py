@@ -41,24 +41,6 @@ def model_for(max_length: int, network: nn.Module | None = None, split: TensorSp
     return LineModel(fake_dataset(max_length, split=split), network or nn.Identity())
 
 
-@pytest.fixture
-def one_thread():
-    """Train on one thread: on a shared machine, threads contending for cores slow small steps tenfold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def bare_host(monkeypatch):
-    """A plugin host with no installed plugin loaded (request it before ``textrec_plugin``)."""
-    monkeypatch.setenv("TEXTREC_PLUGINS", "")
-    reset_host()
-    yield
-    reset_host()
-
-
 def test_loss_is_the_mean_cross_entropy_over_every_position_padding_included():
     model = model_for(4)
     labels = labels_of("ab", "abcd", max_length=4)

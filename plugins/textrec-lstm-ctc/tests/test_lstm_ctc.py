@@ -62,23 +62,7 @@ def confident_logits(paths: list[list[int]], margin: float = 30.0) -> torch.Tens
     return F.one_hot(torch.tensor(paths), NUM_CLASSES).float() * margin
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Run on one thread: these networks are small, and on a shared machine threads contending for
-    cores slow them several times over."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def bare_host(monkeypatch):
-    """A plugin host with no installed plugin loaded (request it before ``textrec_plugin``)."""
-    monkeypatch.setenv("TEXTREC_PLUGINS", "")
-    reset_host()
-    yield
-    reset_host()
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one torch thread
 
 
 # --- the network ------------------------------------------------------------------------------

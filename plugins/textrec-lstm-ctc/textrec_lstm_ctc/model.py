@@ -32,8 +32,8 @@ rates (total edit distance over total truth length, as :mod:`textrec_core.metric
 texts read with the configured decoder; with ``decoder="beam"`` also ``cer_greedy``, the CER of
 best-path reading, so one run reports what the beam search gains.
 
-Bundles record the network only: a predictor rebuilds the model with ``for_inference``, which
-knows no model arguments, so predictions from a bundle decode greedily.
+A bundle saved by ``textrec-run`` records the model arguments, so ``load_predictor`` decodes
+the way the model was configured (greedy or beam).
 """
 
 from __future__ import annotations

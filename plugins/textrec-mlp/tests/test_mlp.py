@@ -14,24 +14,6 @@ from textrec_mlp import mlp
 CHARACTERS = DataShapes((28, 28), (), 62)
 
 
-@pytest.fixture
-def bare_host(monkeypatch):
-    """A plugin host with no installed plugin loaded (request it before ``textrec_plugin``)."""
-    monkeypatch.setenv("TEXTREC_PLUGINS", "")
-    reset_host()
-    yield
-    reset_host()
-
-
-@pytest.fixture
-def one_thread():
-    """Train on one thread: on a shared machine, threads contending for cores slow small steps tenfold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize(
     ("shapes", "args"),
     [
