@@ -4,8 +4,11 @@ All renderers build the same kind of lines (max_length 34 by default, overlap dr
 [0, 0.33], glyphs picked at random per character) from the same texts and glyph pool, in one
 process, one thread:
 
-- ``textrec``: ``render_lines`` (random choices drawn for the whole batch, then lines pasted
-  in blocks of one stride, every g-th slot of a block's lines in one strided numpy copy);
+- ``textrec``: ``render_lines`` (random choices drawn for the whole batch, then every glyph
+  merged into place by the compiled kernel of ``_paste.c`` in one pass);
+- ``textrec-numpy``: the same choices pasted by ``numpy_paste``, the fallback of an install
+  without a C compiler (lines in blocks of one stride, every g-th slot of a block's lines in one
+  strided numpy copy);
 - ``straightforward``: what the labs' generator does, for each line and each character, pick a
   random image of that character and paste it at the next position (Python loops);
 - ``paste-only``: ``reference_render_lines``, textrec's batched random choices followed by one
@@ -26,7 +29,8 @@ import torch
 
 from textrec_core.mapping import EMNIST_MAPPING
 from textrec_core.plugins import components
-from textrec_emnist_lines.generator import GlyphPool, reference_render_lines, render_lines
+from textrec_emnist_lines.generator import GlyphPool, draw_choices, reference_render_lines, render_lines
+from textrec_emnist_lines.paste import COMPILED, numpy_paste
 from textrec_emnist_lines.text import load_text, normalize, sample_texts
 
 
@@ -73,11 +77,14 @@ def main() -> None:
     options = {"max_length": args.max_length, "min_overlap": 0.0, "max_overlap": 0.33}
     rates = {
         "textrec": rate(lambda t, rng: render_lines(t, pool, rng, **options), texts, args.repeats),
+        "textrec-numpy": rate(lambda t, rng: numpy_paste(draw_choices(t, pool, rng, **options), pool), texts,
+                              args.repeats),
         "straightforward": rate(lambda t, rng: straightforward(t, pool, rng, **options), texts, args.repeats),
         "paste-only": rate(lambda t, rng: reference_render_lines(t, pool, rng, **options), texts, args.repeats),
     }
     print(f"{args.lines} lines, max_length {args.max_length}, glyphs from {args.char_source} "
-          f"({len(pool.labels)} images), median of {args.repeats} runs, 1 thread")
+          f"({len(pool.labels)} images), median of {args.repeats} runs, 1 thread, "
+          f"compiled paste {'installed' if COMPILED else 'NOT installed (textrec is the numpy fallback)'}")
     for name, value in rates.items():
         print(f"{name:16s} {value:10.0f} lines/s   textrec is {rates['textrec'] / value:5.1f}x")
 

@@ -7,6 +7,7 @@ derandomized) or ``dev`` (200 examples, the default).
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from textrec_core.mapping import EMNIST_CHARACTERS, EMNIST_MAPPING, LINE_MAPPING, PAD, CharacterMapping
+from textrec_emnist_lines import paste
 from textrec_emnist_lines.generator import GlyphPool, draw_choices, reference_render_lines, render_lines
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
@@ -117,17 +119,65 @@ def test_the_reference_renderer_gives_identical_lines(args):
         assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
 
 
+#: Every paste that must equal the reference; the compiled one is built wherever a C compiler is.
+PASTES = [paste.compiled_paste, paste.numpy_paste]
+
+
+def test_the_compiled_paste_is_installed_and_used():
+    assert paste.COMPILED, "the plugin was installed without its compiled paste: install a C compiler and reinstall"
+    choices = draw_choices(["ab"], POOL, np.random.default_rng(0), max_length=3, min_overlap=0, max_overlap=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the numpy fallback would warn
+        assert np.array_equal(paste.paste(choices, POOL), paste.reference_paste(choices, POOL))
+
+
+@pytest.mark.parametrize("paste_lines", PASTES)
+@PROFILE
+@given(line_arguments())
+def test_every_paste_equals_the_reference(paste_lines, args):
+    choices = draw_choices(args["texts"], POOL, np.random.default_rng(args["seed"]), **options_of(args))
+    assert np.array_equal(paste_lines(choices, POOL), paste.reference_paste(choices, POOL))
+
+
+@pytest.mark.parametrize("paste_lines", PASTES)
 @pytest.mark.parametrize("max_overlap", [0.33, 0.999])
-def test_the_reference_renderer_agrees_on_a_large_batch_of_every_stride(max_overlap):
-    # Hundreds of lines of 34 slots: several paste blocks per stride, every stride from 28 down.
+def test_every_paste_agrees_on_a_large_batch_of_every_stride(paste_lines, max_overlap):
+    # Hundreds of lines of 34 slots: several numpy paste blocks per stride, every stride from 28 down.
     rng = np.random.default_rng(7)
     texts = ["".join(rng.choice(list(CHARACTERS + "  "), size=rng.integers(0, 35))) for _ in range(600)]
     options = {"max_length": 34, "min_overlap": 0.0, "max_overlap": max_overlap}
-    fast = render_lines(texts, POOL, np.random.default_rng(1), **options)
-    slow = reference_render_lines(texts, POOL, np.random.default_rng(1), **options)
-    strides = set(np.rint(28 * (1 - fast.overlaps)).astype(int).tolist())
+    choices = draw_choices(texts, POOL, np.random.default_rng(1), **options)
+    strides = set(paste.strides(choices.overlaps).tolist())
     assert strides == set(range(19, 29)) if max_overlap == 0.33 else len(strides) > 25
-    assert np.array_equal(fast.images, slow.images)
+    assert np.array_equal(paste_lines(choices, POOL), paste.reference_paste(choices, POOL))
+
+
+def test_the_compiled_paste_refuses_slots_outside_the_pool_or_the_line():
+    choices = draw_choices(["ab", "c"], POOL, np.random.default_rng(0), max_length=2, min_overlap=0, max_overlap=0)
+    images = np.zeros((2, 28, 56), np.uint8)
+
+    def kernel(glyphs=choices.glyphs, offsets=choices.offsets, out=images, pool=POOL.images, max_length=2):
+        paste._paste.paste_max(out, pool, np.ascontiguousarray(offsets), np.ascontiguousarray(glyphs), max_length)
+
+    for glyph in (len(POOL.images), -2):
+        with pytest.raises(ValueError, match="a glyph index is outside the pool"):
+            kernel(glyphs=np.where(choices.glyphs == choices.glyphs[0, 1], glyph, choices.glyphs))
+    for offset in (-1, 29):
+        with pytest.raises(ValueError, match="a slot does not fit the line"):
+            kernel(offsets=np.where(choices.offsets == 28, offset, choices.offsets))
+    with pytest.raises(ValueError, match="images must be uint8"):
+        kernel(out=np.zeros((2, 28, 55), np.uint8))
+    with pytest.raises(ValueError, match="offsets and glyphs must both be int64"):
+        kernel(offsets=choices.offsets[:1])
+    with pytest.raises(ValueError, match="the pool must be uint8"):
+        kernel(pool=POOL.images.reshape(-1)[:-1])
+    with pytest.raises(ValueError, match="max_length must be at least 1"):
+        kernel(max_length=0)
+    with pytest.raises(TypeError, match="read-write"):
+        kernel(out=bytes(images.nbytes))
+    assert not images.any()  # nothing was written by a refused call
+    kernel()
+    assert np.array_equal(images, paste.reference_paste(choices, POOL))
 
 
 @PROFILE

@@ -8,9 +8,10 @@ A space is an empty slot of the same stride. Each other character shows an image
 picked at random from a :class:`GlyphPool`; where neighbouring images overlap, the brighter pixel
 wins (``np.maximum``).
 
-Randomness is drawn once, by :func:`draw_choices`; :func:`render_lines` (vectorised) and
-:func:`reference_render_lines` (one paste at a time) consume the same choices, so with generators
-in the same state they return identical lines.
+Randomness is drawn once, by :func:`draw_choices`; :func:`render_lines` (all glyphs of a batch in
+one pass, :mod:`textrec_emnist_lines.paste`) and :func:`reference_render_lines` (one paste at a
+time in Python) consume the same choices, so with generators in the same state they return
+identical lines.
 """
 
 from __future__ import annotations
@@ -22,12 +23,7 @@ from functools import cached_property
 import numpy as np
 
 from textrec_core.mapping import EMNIST_MAPPING, LINE_MAPPING, PAD, CharacterMapping
-
-SIZE = 28  # side of a character image, in pixels
-#: Lines :func:`paste` builds at a time: 32 lines of 34 slots are 0.85 MB, twice (within a 2 MB L2 cache).
-PASTE_BLOCK_LINES = 32
-#: One row of a character image as a single 28-byte item, which numpy copies whole.
-_ROW = np.dtype((np.void, SIZE))
+from textrec_emnist_lines.paste import SIZE, paste, reference_paste, strides
 
 
 class GlyphPool:
@@ -38,7 +34,7 @@ class GlyphPool:
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
-        images = np.asarray(images)
+        images = np.ascontiguousarray(images)
         labels = np.asarray(labels)
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIZE, SIZE):
             raise ValueError(f"images must be uint8 (M, {SIZE}, {SIZE}), got {images.dtype} {images.shape}")
@@ -156,68 +152,10 @@ def draw_choices(
         raise ValueError(f"the character source has no images of {chr(codes[missing][0])!r}")
 
     overlaps = rng.uniform(min_overlap, max_overlap, size=len(texts))
-    offsets = np.where(inside, np.arange(max_length) * _strides(overlaps)[:, None], -1)
+    offsets = np.where(inside, np.arange(max_length) * strides(overlaps)[:, None], -1)
     glyphs = np.full(codes.shape, -1, dtype=np.int64)
     glyphs[drawn] = pool.pick(classes[drawn], rng)
     return LineChoices(labels=labels, overlaps=overlaps, offsets=offsets, glyphs=glyphs)
-
-
-def _strides(overlaps: np.ndarray) -> np.ndarray:
-    """Each line's distance between neighbouring slots, in pixels (see the module docstring)."""
-    return np.rint(SIZE * (1 - overlaps)).astype(np.int64)
-
-
-def paste(choices: LineChoices, pool: GlyphPool, block_lines: int = PASTE_BLOCK_LINES) -> np.ndarray:
-    """The line images of ``choices``, pasted many lines and glyphs at a time.
-
-    Lines are taken in groups of one stride, at most ``block_lines`` at a time so that a block
-    stays in the CPU's cache. Within a group every line has its slots at the same columns, so
-    with ``g = ceil(28 / stride)`` the slots ``p, p + g, p + 2g, ...`` (one *residue* ``p``) of
-    all the block's lines never share a pixel and form one regular strided view. Each residue is
-    copied into a black layer in one numpy assignment, moving whole 28-pixel glyph rows as
-    single 28-byte items, and the layers are merged with ``np.maximum`` over whole contiguous
-    lines. Spaces and empty slots copy a black image, which changes nothing.
-    """
-    count, max_length = choices.glyphs.shape
-    width = max_length * SIZE
-    images = np.zeros((count, SIZE, width), dtype=np.uint8)
-    glyph_rows = pool.images_and_black.reshape(-1, SIZE * SIZE).view(_ROW)  # (M + 1, 28) rows; [-1]: black
-    layers = np.empty((2, block_lines, SIZE, width), dtype=np.uint8)  # the merged lines, and one residue
-    strides = _strides(choices.overlaps)
-    order = np.argsort(strides, kind="stable")
-    group_starts = np.flatnonzero(np.diff(strides[order], prepend=-1))
-    for start, stop in zip(group_starts.tolist(), [*group_starts[1:].tolist(), count]):
-        stride = int(strides[order[start]])
-        residues = min(-(-SIZE // stride), max_length) if stride else max_length  # stride 0: all slots at x = 0
-        for block_start in range(start, stop, block_lines):
-            lines = order[block_start : min(stop, block_start + block_lines)]
-            glyphs = choices.glyphs[lines]
-            merged = layers[0, : len(lines)]
-            for residue in range(residues):
-                layer = layers[min(residue, 1), : len(lines)]
-                layer.fill(0)
-                slots = glyphs[:, residue::residues]
-                view = np.ndarray(
-                    shape=(*slots.shape, SIZE), dtype=_ROW, buffer=layer, offset=residue * stride,
-                    strides=(layer.strides[0], residues * stride, layer.strides[1]),
-                )
-                view[...] = glyph_rows[slots]
-                if residue:
-                    np.maximum(merged, layer, out=merged)
-            images[lines] = merged
-    return images
-
-
-def reference_paste(choices: LineChoices, pool: GlyphPool) -> np.ndarray:
-    """The same images as :func:`paste`, pasting one character at a time (a plain oracle)."""
-    count, max_length = choices.glyphs.shape
-    images = np.zeros((count, SIZE, max_length * SIZE), dtype=np.uint8)
-    for line in range(count):
-        for x, glyph in zip(choices.offsets[line].tolist(), choices.glyphs[line].tolist()):
-            if glyph >= 0:
-                window = images[line, :, x : x + SIZE]
-                np.maximum(window, pool.images[glyph], out=window)
-    return images
 
 
 def render_lines(
