@@ -171,8 +171,9 @@ def test_the_compiled_paste_refuses_slots_outside_the_pool_or_the_line():
         kernel(offsets=choices.offsets[:1])
     with pytest.raises(ValueError, match="the pool must be uint8"):
         kernel(pool=POOL.images.reshape(-1)[:-1])
-    with pytest.raises(ValueError, match="max_length must be at least 1"):
-        kernel(max_length=0)
+    for max_length in (0, 2**62):
+        with pytest.raises(ValueError, match="max_length must be at least 1"):
+            kernel(max_length=max_length)
     with pytest.raises(TypeError, match="read-write"):
         kernel(out=bytes(images.nbytes))
     assert not images.any()  # nothing was written by a refused call

@@ -65,9 +65,10 @@ static PyObject *paste_max(PyObject *Py_UNUSED(module), PyObject *args) {
     if (!PyArg_ParseTuple(args, "w*y*y*y*n:paste_max", &images, &pool, &offsets, &glyphs, &max_length)) return NULL;
     PyObject *result = NULL;
     const char *problem = NULL;
-    Py_ssize_t width = max_length * SIZE, line_bytes = SIZE * width;
-    Py_ssize_t count = max_length > 0 ? offsets.len / (Py_ssize_t)sizeof(int64_t) / max_length : 0;
-    if (max_length < 1) problem = "max_length must be at least 1";
+    int valid_length = max_length >= 1 && max_length <= PY_SSIZE_T_MAX / GLYPH_BYTES;
+    Py_ssize_t width = valid_length ? max_length * SIZE : 0, line_bytes = SIZE * width;
+    Py_ssize_t count = valid_length ? offsets.len / (Py_ssize_t)sizeof(int64_t) / max_length : 0;
+    if (!valid_length) problem = "max_length must be at least 1 (and fit a line in memory)";
     else if (offsets.len != count * max_length * (Py_ssize_t)sizeof(int64_t) || glyphs.len != offsets.len)
         problem = "offsets and glyphs must both be int64 (N, max_length)";
     else if (images.len != count * line_bytes) problem = "images must be uint8 (N, 28, 28 * max_length)";
