@@ -20,6 +20,7 @@ class CharacterMapping:
         self._index = {token: i for i, token in enumerate(self.tokens)}
         if len(self._index) != len(self.tokens):
             raise ValueError("mapping tokens must be unique")
+        self._spellings: dict[str, tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -53,6 +54,15 @@ class CharacterMapping:
     def decode(self, indices: Sequence[int]) -> str:
         """The text spelled by ``indices``."""
         return "".join(self.tokens[i] for i in indices)
+
+    def spell(self, indices: Iterable[int], *, pad: str = "") -> str:
+        """The text a model's output ``indices`` read as: each character as itself, ``<pad>`` as
+        ``pad``, every other special token (``<blank>``, ``<end>``, ...) as nothing."""
+        spelling = self._spellings.get(pad)
+        if spelling is None:
+            spelling = tuple(pad if token == PAD else token if len(token) == 1 else "" for token in self.tokens)
+            self._spellings[pad] = spelling
+        return "".join(spelling[i] for i in indices)
 
     def to_list(self) -> list[str]:
         return list(self.tokens)

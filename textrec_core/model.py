@@ -7,7 +7,7 @@ saving are shared.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +17,7 @@ import torch
 from textrec_core.bundle import shapes_to_dict, write_bundle
 from textrec_core.config import TrainArgs
 from textrec_core.mapping import CharacterMapping
+from textrec_core.metrics import error_rate
 from textrec_core.protocols import Augmenter, Dataset, DataShapes, Split
 from textrec_core.training import Callback, Trainer
 
@@ -41,6 +42,9 @@ class TorchModel:
     name: ClassVar[str]
     #: Whether the network reads images of any width (predictors then keep a line's width).
     variable_width: ClassVar[bool] = False
+    #: Corpus-level rates ``evaluate`` reports, each from two ``batch_metrics`` sums:
+    #: rate -> (errors key, truth length key). The sums themselves are left out of the result.
+    error_rates: Mapping[str, tuple[str, str]] = {}
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module) -> None:
         self.dataset = dataset
@@ -103,6 +107,8 @@ class TorchModel:
 
     @torch.inference_mode()
     def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
+        """``loss`` and every ``batch_metrics`` sum averaged over the samples, and the corpus-level
+        ``error_rates`` (total errors over total truth length; 0 for an empty split)."""
         self.network.eval()
         sums: dict[str, float] = {"loss": 0.0}
         seen = 0
@@ -114,7 +120,11 @@ class TorchModel:
             for key, value in self.batch_metrics(logits, labels).items():
                 sums[key] = sums.get(key, 0.0) + value
             seen += n
-        return {key: value / max(seen, 1) for key, value in sums.items()}
+        rates = {rate: error_rate(sums.get(errors, 0.0), sums.get(length, 0.0))
+                 for rate, (errors, length) in self.error_rates.items()}
+        summed_only = {key for keys in self.error_rates.values() for key in keys}
+        means = {key: value / max(seen, 1) for key, value in sums.items() if key not in summed_only}
+        return means | rates
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:

@@ -112,18 +112,13 @@ class LineModelAttention(TorchModel):
     def _end(self) -> int:
         return self.mapping.index(END)
 
-    @cached_property
-    def _spelling(self) -> tuple[str, ...]:
-        """What each label index reads as: its character; nothing for the special tokens."""
-        return tuple(token if len(token) == 1 else "" for token in self.mapping.tokens)
-
     def _teacher_forcing(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return teacher_forcing(labels, pad=self._pad, start=self.mapping.index(START), end=self._end)
 
     def _read(self, tokens: list[int], log_probs: list[float]) -> tuple[str, float]:
         """Text and confidence of decoded tokens; the text stops at the first ``<end>``, the confidence counts it."""
         length = tokens.index(self._end) + 1 if self._end in tokens else len(tokens)
-        text = "".join(self._spelling[token] for token in tokens[:length])
+        text = self.mapping.spell(tokens[:length])
         return text, math.exp(sum(log_probs[:length]) / length)
 
     def _read_rows(self, tokens: torch.Tensor, log_probs: torch.Tensor) -> list[tuple[str, float]]:
@@ -200,4 +195,4 @@ class LineModelAttention(TorchModel):
 
     def label_text(self, labels: torch.Tensor) -> list[str]:
         """The texts of labels ``(B, max_length)``: their tokens, ``<pad>`` dropped."""
-        return ["".join(self._spelling[index] for index in row) for row in labels.tolist()]
+        return [self.mapping.spell(row) for row in labels.tolist()]

@@ -57,8 +57,8 @@ def test_batch_metrics_known_answers():
     predicted = labels_of("xbc", "hallo", "zz", max_length=5)  # 2 of 3, 4 of 5, empty line: 1
     metrics = model.batch_metrics(confident_logits(predicted), labels)
     assert metrics["character_accuracy"] == pytest.approx(2 / 3 + 4 / 5 + 1)
-    assert metrics["edit_distance"] == 1 + 1 + 2
-    assert metrics["truth_characters"] == 3 + 5 + 0
+    assert metrics["char_edits"] == 1 + 1 + 2
+    assert metrics["truth_chars"] == 3 + 5 + 0
 
 
 def test_predicting_pad_for_a_character_counts_against_accuracy():

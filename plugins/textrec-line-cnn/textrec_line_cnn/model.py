@@ -33,11 +33,8 @@ import torch.nn.functional as F
 
 from textrec_core import TorchModel
 from textrec_core.mapping import PAD, SPACE
-from textrec_core.metrics import edit_distance, error_rate
-from textrec_core.protocols import Dataset, Split
-
-#: ``batch_metrics`` keys that ``evaluate`` turns into ``cer``.
-_EDITS, _TRUTH_CHARS = "edit_distance", "truth_characters"
+from textrec_core.metrics import edit_distance
+from textrec_core.protocols import Dataset
 
 
 class LineModel(TorchModel):
@@ -45,6 +42,7 @@ class LineModel(TorchModel):
 
     name = "LineModel"
     predictor = "LinePredictor"
+    error_rates = {"cer": ("char_edits", "truth_chars")}
 
     def __init__(self, dataset: Dataset, network: torch.nn.Module) -> None:
         super().__init__(dataset, network)
@@ -64,18 +62,13 @@ class LineModel(TorchModel):
     def _space(self) -> int:
         return self.mapping.index(SPACE)
 
-    @cached_property
-    def _spelling(self) -> tuple[str, ...]:
-        """What each label index reads as: its character, a space for ``<pad>``, nothing for other specials."""
-        return tuple(SPACE if token == PAD else token if len(token) == 1 else "" for token in self.mapping.tokens)
-
     def _read(self, indices: torch.Tensor) -> list[str]:
         """The texts spelled by label indices ``(B, max_length)``; see the module docstring."""
         texts = []
         for row in indices.tolist():
             while row and row[-1] == self._pad:
                 row.pop()
-            texts.append("".join(self._spelling[i] for i in row))
+            texts.append(self.mapping.spell(row, pad=SPACE))
         return texts
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -92,17 +85,7 @@ class LineModel(TorchModel):
         accuracy = torch.where(counts > 0, correct / counts.clamp(min=1), 1.0)
         truths = self._read(labels)
         edits = sum(edit_distance(read, truth) for read, truth in zip(self._read(predicted), truths))
-        return {"character_accuracy": accuracy.sum().item(), _EDITS: edits, _TRUTH_CHARS: sum(map(len, truths))}
-
-    def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
-        """The base metrics plus the corpus-level ``cer``.
-
-        The base class divides every sum by the number of lines; the ratio of the two averaged
-        sums is still total edit distance over total truth length; an empty split has ``cer`` 0.
-        """
-        metrics = super().evaluate(split, batch_size)
-        metrics["cer"] = error_rate(metrics.pop(_EDITS, 0.0), metrics.pop(_TRUTH_CHARS, 0.0))
-        return metrics
+        return {"character_accuracy": accuracy.sum().item(), "char_edits": edits, "truth_chars": sum(map(len, truths))}
 
     def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
         top_log_probs, indices = logits.log_softmax(dim=-1).max(dim=-1)

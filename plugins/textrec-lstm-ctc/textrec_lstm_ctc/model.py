@@ -45,18 +45,11 @@ import torch.nn.functional as F
 
 from textrec_core import TorchModel
 from textrec_core.mapping import BLANK, PAD
-from textrec_core.metrics import edit_distance, error_rate
-from textrec_core.protocols import Dataset, Split
+from textrec_core.metrics import edit_distance
+from textrec_core.protocols import Dataset
 from textrec_lstm_ctc.ctc import beam_decode_batch, greedy_decode_batch
 
 DECODERS = ("greedy", "beam")
-
-#: ``batch_metrics`` sums that ``evaluate`` turns into error rates: rate -> (errors, truth length).
-_RATES = {
-    "cer": ("char_edits", "truth_chars"),
-    "wer": ("word_edits", "truth_words"),
-    "cer_greedy": ("greedy_char_edits", "truth_chars"),
-}
 
 
 class LineModelCtc(TorchModel):
@@ -85,6 +78,14 @@ class LineModelCtc(TorchModel):
         self.decoder = decoder
         self.beam_width = beam_width
 
+    @property
+    def error_rates(self) -> dict[str, tuple[str, str]]:
+        """``cer`` and ``wer`` of the configured decoder; with the beam, also the greedy reading's ``cer_greedy``."""
+        rates = {"cer": ("char_edits", "truth_chars"), "wer": ("word_edits", "truth_words")}
+        if self.decoder == "beam":
+            rates["cer_greedy"] = ("greedy_char_edits", "truth_chars")
+        return rates
+
     # Looked up once, on first use.
     @cached_property
     def _pad(self) -> int:
@@ -93,14 +94,6 @@ class LineModelCtc(TorchModel):
     @cached_property
     def _blank(self) -> int:
         return self.mapping.index(BLANK)
-
-    @cached_property
-    def _spelling(self) -> tuple[str, ...]:
-        """What each label index reads as: its character; nothing for special tokens."""
-        return tuple(token if len(token) == 1 else "" for token in self.mapping.tokens)
-
-    def _spell(self, indices: list[int]) -> str:
-        return "".join(self._spelling[i] for i in indices)
 
     @staticmethod
     def _log_probs(logits: torch.Tensor) -> torch.Tensor:
@@ -133,7 +126,7 @@ class LineModelCtc(TorchModel):
         greedy reading's character edits when decoding with the beam)."""
         log_probs = self._log_probs(logits)
         truths = self.label_text(labels)
-        texts = [self._spell(tokens) for tokens in self._read(log_probs, self.decoder)]
+        texts = [self.mapping.spell(tokens) for tokens in self._read(log_probs, self.decoder)]
         sums = {
             "char_edits": sum(edit_distance(text, truth) for text, truth in zip(texts, truths)),
             "truth_chars": sum(map(len, truths)),
@@ -141,30 +134,16 @@ class LineModelCtc(TorchModel):
             "truth_words": sum(len(truth.split()) for truth in truths),
         }
         if self.decoder == "beam":
-            greedy = [self._spell(tokens) for tokens in self._read(log_probs, "greedy")]
+            greedy = [self.mapping.spell(tokens) for tokens in self._read(log_probs, "greedy")]
             sums["greedy_char_edits"] = sum(edit_distance(text, truth) for text, truth in zip(greedy, truths))
         return sums
-
-    def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
-        """``loss`` and the corpus-level error rates (see the module docstring).
-
-        The base class divides every sum by the number of lines; the ratio of two averaged sums
-        is still total errors over total truth length. An empty split has error rates 0.
-        """
-        metrics = super().evaluate(split, batch_size)
-        sums = {key: metrics.pop(key) for key in list(metrics) if key != "loss"}
-        for rate, (errors, length) in _RATES.items():
-            if rate == "cer_greedy" and self.decoder != "beam":
-                continue
-            metrics[rate] = error_rate(sums.get(errors, 0.0), sums.get(length, 0.0))
-        return metrics
 
     def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
         log_probs = self._log_probs(logits)
         tokens = self._read(log_probs, self.decoder)
         losses = self._ctc_losses(log_probs, tokens, reduction="none", zero_infinity=False)
         confidences = (-losses).exp().clamp(max=1.0)
-        return [(self._spell(row), confidence) for row, confidence in zip(tokens, confidences.tolist())]
+        return [(self.mapping.spell(row), confidence) for row, confidence in zip(tokens, confidences.tolist())]
 
     def label_text(self, labels: torch.Tensor) -> list[str]:
-        return [self._spell(row) for row in labels.tolist()]
+        return [self.mapping.spell(row) for row in labels.tolist()]
