@@ -15,12 +15,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY constraints.txt setup.cfg pyproject.toml README.md ./
 COPY textrec_core ./textrec_core
-# Only what a served line model needs: the web app, the line networks and models.
+# Only what a served line model needs: the web app, the line predictor, networks and models
+# (the core without its train extra: no wandb, no matplotlib).
 COPY plugins/textrec-web ./plugins/textrec-web
+COPY plugins/textrec-lines ./plugins/textrec-lines
 COPY plugins/textrec-line-cnn ./plugins/textrec-line-cnn
 COPY plugins/textrec-lstm-ctc ./plugins/textrec-lstm-ctc
 COPY plugins/textrec-attention ./plugins/textrec-attention
-RUN pip install -c constraints.txt . ./plugins/textrec-web ./plugins/textrec-line-cnn \
+RUN pip install -c constraints.txt . ./plugins/textrec-web ./plugins/textrec-lines ./plugins/textrec-line-cnn \
         ./plugins/textrec-lstm-ctc ./plugins/textrec-attention \
     && rm -rf /src
 

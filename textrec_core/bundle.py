@@ -2,9 +2,13 @@
 
 Layout::
 
-    bundle.json   format, version, model/network/predictor names, network_args, shapes,
-                  mapping, config, metrics
+    bundle.json   format, version, model/network/predictor names, network_args, model_args,
+                  shapes, mapping, config, metrics
     weights.pt    the network's state_dict (``torch.save``; read with ``weights_only=True``)
+
+Version 2 always records ``model_args``, so a bundle decodes the way its model was configured.
+Version 1 bundles are read too, taking the model arguments from their ``config``; one with
+neither is refused rather than decoded with default arguments.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -23,10 +28,13 @@ from textrec_core.mapping import CharacterMapping
 from textrec_core.protocols import DataShapes
 
 FORMAT = "textrec-bundle"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 META_FILE = "bundle.json"
 WEIGHTS_FILE = "weights.pt"
-REQUIRED_KEYS = ("model", "network", "network_args", "predictor", "shapes", "mapping")
+REQUIRED_KEYS = ("model", "network", "network_args", "model_args", "predictor", "shapes", "mapping")
+#: Version 1 kept the model arguments only inside ``config``.
+V1_REQUIRED_KEYS = tuple(key for key in REQUIRED_KEYS if key != "model_args")
 
 
 def write_bundle(path: Path, module: torch.nn.Module, meta: dict[str, Any]) -> Path:
@@ -68,12 +76,24 @@ class Bundle:
             raise BundleError(f"{meta_path} is not valid JSON: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} is not a {FORMAT} file")
-        if meta.get("version") != VERSION:
-            raise BundleError(f"{meta_path} has bundle version {meta.get('version')!r}; this textrec reads {VERSION}")
-        missing = [key for key in REQUIRED_KEYS if key not in meta]
+        if meta.get("version") not in READABLE_VERSIONS:
+            raise BundleError(f"{meta_path} has bundle version {meta.get('version')!r}; "
+                              f"this textrec reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+        missing = [key for key in (REQUIRED_KEYS if meta["version"] >= 2 else V1_REQUIRED_KEYS) if key not in meta]
         if missing:
             raise BundleError(f"{meta_path} lacks {', '.join(missing)}")
         self.meta: dict[str, Any] = meta
+
+    @property
+    def model_args(self) -> dict[str, Any]:
+        """The keyword arguments the saved model was built with."""
+        if "model_args" in self.meta:
+            return dict(self.meta["model_args"])
+        config = self.meta.get("config")
+        if isinstance(config, dict) and isinstance(config.get("model_args"), dict):
+            return dict(config["model_args"])
+        raise BundleError(f"{self.path} records neither model_args nor a config with them: re-save it with this "
+                          "textrec to decode it as it was trained")
 
     @property
     def mapping(self) -> CharacterMapping:
@@ -82,7 +102,7 @@ class Bundle:
     @property
     def shapes(self) -> DataShapes:
         s = self.meta["shapes"]
-        return DataShapes(tuple(s["input_shape"]), tuple(s["output_shape"]), int(s["num_classes"]))
+        return DataShapes(tuple(s["input_shape"]), tuple(s["output_shape"]), self.mapping)
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -97,11 +117,9 @@ class Bundle:
         except Exception as exc:  # torch raises several types for corrupt or foreign files
             raise BundleError(f"cannot read weights {weights}: {exc}") from None
 
-    def build_network(self) -> torch.nn.Module:
-        """The bundle's network, rebuilt from its registered factory, weights loaded, in eval mode."""
-        from textrec_core.plugins import components
-
-        factory = components().get("network", self.meta["network"])
+    def build_network(self, factory: Callable[..., torch.nn.Module]) -> torch.nn.Module:
+        """The bundle's network rebuilt by ``factory`` (its registered network factory), weights
+        loaded, in eval mode."""
         module = factory(self.shapes, **self.meta["network_args"])
         try:
             module.load_state_dict(self.state_dict())
@@ -111,5 +129,6 @@ class Bundle:
 
 
 def shapes_to_dict(shapes: DataShapes) -> dict[str, Any]:
+    """The shapes as bundle metadata (the mapping is stored beside them, under ``mapping``)."""
     return {"input_shape": list(shapes.input_shape), "output_shape": list(shapes.output_shape),
             "num_classes": shapes.num_classes}

@@ -13,7 +13,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from textrec_core.components import KINDS
 from textrec_core.errors import ConfigError, DuplicateComponentError, TextrecError, UnknownComponentError
+from textrec_core.plugins import components, load_errors
+from textrec_core.services.allocator import keep_freed_memory
 
 log = logging.getLogger("textrec")
 
@@ -29,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a JSON object, or a .json/.yaml file")
     parser.add_argument("--save", action="store_true", help="save a model bundle and print its path")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="check the config (build the network and model from the data shapes) and exit, reading no data",
+    )
     parser.add_argument(
         "--gpu", type=int, metavar="N",
         help="CUDA device index (default: cuda:0 if available, else CPU; -1 forces the CPU)",
@@ -49,8 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_components(as_json=args.json)
         if not args.config:
             parser.error("CONFIG is required (or use --list-components)")
-        from textrec_core.experiment import run_experiment
+        from textrec_core.experiment import check_experiment, run_experiment
 
+        if args.check:
+            built = check_experiment(args.config)
+            print(f"config OK: {type(built.model).__name__} on {built.resolved.names['network']} "
+                  f"for {built.resolved.names['dataset']}")
+            return 0
+        keep_freed_memory()
         run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet)
         return 0
     except USAGE_ERRORS as exc:
@@ -67,9 +80,6 @@ def _fail(message: str, status: int) -> int:
 
 
 def list_components(as_json: bool) -> int:
-    from textrec_core.components import KINDS
-    from textrec_core.plugins import components, load_errors
-
     table = components()
     listing: dict[str, Any] = {
         kind: [

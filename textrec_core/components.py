@@ -27,33 +27,37 @@ class Components:
 class ComponentRegister:
     """What a plugin's ``textrec_register_components`` hook receives.
 
-    Each method registers one component under a canonical name plus optional short aliases;
-    ``provider`` (the plugin's distribution) is recorded for listings and error messages.
+    Each method registers one component under a canonical name, ``factory.__name__`` unless
+    ``name`` is given, plus optional short aliases; ``provider`` (the plugin's distribution) is
+    recorded for listings and error messages.
     """
 
     def __init__(self, components: Components, provider: str) -> None:
         self._components = components
         self._provider = provider
 
-    def _add(self, kind: str, name: str, obj: Any, aliases: Iterable[str]) -> None:
-        self._components[kind].register(name, obj, provider=self._provider, aliases=tuple(aliases))
+    def _add(self, kind: str, factory: Callable[..., Any], name: str | None, aliases: Iterable[str]) -> None:
+        self._components[kind].register(
+            name or factory.__name__, factory, provider=self._provider, aliases=tuple(aliases)
+        )
 
-    def dataset(self, name: str, factory: Callable[..., Any], *, aliases: Iterable[str] = ()) -> None:
+    def dataset(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
         """A class or function returning a :class:`~textrec_core.protocols.Dataset`."""
-        self._add("dataset", name, factory, aliases)
+        self._add("dataset", factory, name, aliases)
 
-    def network(self, name: str, factory: Callable[..., Any], *, aliases: Iterable[str] = ()) -> None:
+    def network(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
         """A :class:`~textrec_core.protocols.Network` factory of ``torch.nn.Module``."""
-        self._add("network", name, factory, aliases)
+        self._add("network", factory, name, aliases)
 
-    def model(self, name: str, factory: Callable[..., Any], *, aliases: Iterable[str] = ()) -> None:
-        """A class returning a :class:`~textrec_core.protocols.Model`."""
-        self._add("model", name, factory, aliases)
+    def model(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
+        """A class implementing :class:`~textrec_core.protocols.Model`."""
+        self._add("model", factory, name, aliases)
 
-    def augmenter(self, name: str, factory: Callable[..., Any], *, aliases: Iterable[str] = ()) -> None:
+    def augmenter(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
         """A factory returning an :class:`~textrec_core.protocols.Augmenter`."""
-        self._add("augmenter", name, factory, aliases)
+        self._add("augmenter", factory, name, aliases)
 
-    def predictor(self, name: str, factory: Callable[..., Any], *, aliases: Iterable[str] = ()) -> None:
-        """A class with ``from_bundle(bundle)`` that serves a saved model (inference only)."""
-        self._add("predictor", name, factory, aliases)
+    def predictor(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
+        """A class called as ``factory(model, bundle)`` that serves a saved model (inference only),
+        implementing :class:`~textrec_core.predictor.Predictor`."""
+        self._add("predictor", factory, name, aliases)

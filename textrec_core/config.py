@@ -30,7 +30,9 @@ class TrainArgs:
     anneal to near zero over ``epochs``, which converges in fewer epochs). ``precision``
     ``bfloat16`` runs the training forward pass under bfloat16 autocast (weights and optimizer
     stay float32; evaluation stays float32): on CPUs with AVX-512 BF16 or AMX, and on GPUs,
-    about 1.6x faster for convolutional networks. ``max_grad_norm`` clips the global norm of
+    about 1.6x faster for convolutional networks; elsewhere it is emulated and several times
+    slower. ``auto`` (the default) takes bfloat16 where the device runs it natively and
+    float32 otherwise; ``float32`` never autocasts. ``max_grad_norm`` clips the global norm of
     the gradients to that value before every step (default: no clipping); recurrent and
     attention networks train more stably with it (around 1)."""
 
@@ -38,7 +40,7 @@ class TrainArgs:
     epochs: int = 16
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"
-    precision: str = "float32"
+    precision: str = "auto"
     patience: int = 3
     seed: int = 0
     num_threads: int | None = None
@@ -69,7 +71,7 @@ class ExperimentConfig:
 
 
 LR_SCHEDULES = ("constant", "onecycle")
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 _RANGES: dict[str, tuple[str, typing.Callable[[Any], bool]]] = {
     "batch_size": ("must be at least 1", lambda v: v >= 1),

@@ -1,7 +1,7 @@
 """Exceptions raised by textrec.
 
 Every error a user can cause derives from :class:`TextrecError`; the CLI turns those into a
-one-paragraph message and exit status 2, never a traceback.
+one-paragraph message (exit status 2 for config errors, 1 for data errors), never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +18,20 @@ class ConfigError(TextrecError):
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}" if path else problem)
+
+
+class ArgumentError(TextrecError, ValueError):
+    """A component's factory was given a bad value for one keyword ``argument``.
+
+    Datasets, networks, models and augmenters raise it from their constructor, before any work;
+    ``textrec-run`` reports it as a :class:`ConfigError` at ``<section>.<argument>``
+    (``network_args.window_width: must be even and at least 8, got 27``).
+    """
+
+    def __init__(self, argument: str, problem: str) -> None:
+        self.argument = argument
+        self.problem = problem
+        super().__init__(f"{argument}: {problem}")
 
 
 class UnknownComponentError(TextrecError):

@@ -1,8 +1,11 @@
-"""One experiment end to end: resolve components, train, evaluate, report, save."""
+"""One experiment end to end: resolve and build components (every argument checked before any
+work), prepare the data, train, evaluate, report, save."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +14,25 @@ import torch
 
 from textrec_core.components import Components
 from textrec_core.config import ExperimentConfig, parse_config, resolve_args, unstructure_config
-from textrec_core.errors import TextrecError
+from textrec_core.errors import ArgumentError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
+from textrec_core.protocols import Augmenter, Dataset, Model
 from textrec_core.reports import RunFolder
 from textrec_core.tracking import WandbTracker, wandb_mode
 from textrec_core.training import seed_everything
 
 log = logging.getLogger("textrec")
 
+#: Modules training needs beyond a serving install: the ``train`` extra of textrec-core.
+TRAIN_EXTRA = ("matplotlib", "wandb")
+
 
 @attrs.define
 class Resolved:
-    """An experiment's factories with fully resolved (defaults filled) arguments."""
+    """An experiment's factories, their canonical names and fully resolved (defaults filled) arguments."""
 
     config: ExperimentConfig
+    names: dict[str, str]
     dataset: Any
     model: Any
     network: Any
@@ -39,22 +47,62 @@ class Resolved:
         return data
 
 
+@attrs.define
+class Built:
+    """An experiment's components, constructed and checked; the dataset is not prepared yet."""
+
+    resolved: Resolved
+    dataset: Dataset
+    model: Model
+    augmenters: list[Augmenter]
+
+
 def resolve(config: ExperimentConfig, table: Components) -> Resolved:
     """Look up every component and check its arguments (raises ConfigError / UnknownComponentError)."""
-    dataset = table.get("dataset", config.dataset)
-    model = table.get("model", config.model)
-    network = table.get("network", config.network)
+    entries = {kind: table[kind].get(getattr(config, kind)) for kind in ("dataset", "model", "network")}
     augmenters = []
     for i, spec in enumerate(config.augmenters):
         factory = table.get("augmenter", spec.name)
         augmenters.append((factory, resolve_args(factory, spec.args, path=f"augmenters.{i}.args", name=spec.name)))
+    dataset, model, network = (entries[kind].obj for kind in ("dataset", "model", "network"))
     return Resolved(
-        config, dataset, model, network,
+        config, {kind: entry.name for kind, entry in entries.items()}, dataset, model, network,
         resolve_args(dataset, config.dataset_args, path="dataset_args", name=config.dataset),
         resolve_args(model, config.model_args, path="model_args", name=config.model, skip=2),
         resolve_args(network, config.network_args, path="network_args", name=config.network, skip=1),
         augmenters,
     )
+
+
+def construct(path: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``factory(*args, **kwargs)``, its argument errors reported as :class:`ConfigError` under
+    ``path``: ``ArgumentError`` at ``path.<argument>``, any other ``ValueError`` at ``path``."""
+    try:
+        return factory(*args, **kwargs)
+    except ArgumentError as exc:
+        raise ConfigError(f"{path}.{exc.argument}", exc.problem) from None
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def build(resolved: Resolved) -> Built:
+    """Construct the dataset, network, model and augmenters from ``dataset.shapes``, without
+    reading any data: every bad argument is a :class:`ConfigError` before any work."""
+    dataset = construct("dataset_args", resolved.dataset, **resolved.dataset_args)
+    shapes = construct("dataset_args", lambda: dataset.shapes)
+    network = construct("network_args", resolved.network, shapes, **resolved.network_args)
+    model = construct("model_args", resolved.model, dataset, network, **resolved.model_args)
+    augmenters = [construct(f"augmenters.{i}.args", factory, **args)
+                  for i, (factory, args) in enumerate(resolved.augmenters)]
+    return Built(resolved, dataset, model, augmenters)
+
+
+def check_experiment(config_source: str, table: Components | None = None) -> Built:
+    """Parse, resolve and build the experiment ``config_source`` describes, doing no work on data."""
+    config = parse_config(config_source)
+    return build(resolve(config, table if table is not None else components()))
 
 
 def select_device(gpu: int | None) -> torch.device:
@@ -69,51 +117,68 @@ def select_device(gpu: int | None) -> torch.device:
     return torch.device(f"cuda:{gpu}")
 
 
+def _require_train_extra() -> None:
+    missing = [name for name in TRAIN_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise TextrecError(f"training needs {', '.join(missing)}, which this install lacks: "
+                           "pip install -c constraints.txt 'textrec-core[train]'")
+
+
 def run_experiment(
     config_source: str, *, save: bool = False, gpu: int | None = None, use_wandb: bool = True, progress: bool = True
 ) -> dict[str, Any]:
     """Train and evaluate the experiment ``config_source`` describes; return a summary dict
-    with ``run_dir``, ``test`` metrics and (with ``save``) ``bundle``."""
+    with ``run_dir``, ``test`` metrics and (with ``save``) ``bundle``.
+
+    Every argument is checked, and every component built, before the data is prepared."""
+    _require_train_extra()
     config = parse_config(config_source)
     for error in load_errors():
         log.warning("warning: %s", error)
-    resolved = resolve(config, components())
     device = select_device(gpu)
     train_args = config.train_args
     if train_args.num_threads:
         torch.set_num_threads(train_args.num_threads)
     seed_everything(train_args.seed)
-
-    dataset = resolved.dataset(**resolved.dataset_args)
-    dataset.prepare()
-    network = resolved.network(dataset.shapes, **resolved.network_args)
-    model = resolved.model(dataset, network, **resolved.model_args).to(device)
-    augmenters = [factory(**args) for factory, args in resolved.augmenters]
+    built = build(resolve(config, components()))
+    try:
+        built.dataset.prepare()
+    except ArgumentError as exc:
+        raise ConfigError(f"dataset_args.{exc.argument}", exc.problem) from None
+    built.model.to(device)
 
     run = RunFolder(config.dataset, config.network)
     handler = logging.FileHandler(run.log_file, encoding="utf-8")
     log.addHandler(handler)
     try:
-        return _train(run, resolved, dataset, model, augmenters, save=save, use_wandb=use_wandb, progress=progress)
+        return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress)
     finally:
         log.removeHandler(handler)
         handler.close()
 
 
-def _train(run: RunFolder, resolved: Resolved, dataset: Any, model: Any, augmenters: list[Any], *,
-           save: bool, use_wandb: bool, progress: bool) -> dict[str, Any]:
+def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[str, Any]]:
+    """The first ``count`` samples of ``split`` with truth, prediction and confidence."""
+    images, labels = next(iter(split.batches(count)))
+    return [{"image": image.numpy(), "truth": truth, "pred": text, "conf": conf}
+            for image, truth, (text, conf) in zip(images, model.label_text(labels), model.predict(images))]
+
+
+def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, use_wandb: bool,
+           progress: bool) -> dict[str, Any]:
+    resolved, dataset, model = built.resolved, built.dataset, built.model
     config_dict = resolved.as_dict()
     run.write_config(config_dict)
     lazy = torch.nn.parameter.UninitializedParameter
     params = sum(p.numel() for p in model.network.parameters() if not isinstance(p, lazy))
     log.info("run folder: %s", run.path)
     log.info("%s + %s (%s parameters) on %s: %d train / %d val / %d test samples",
-             resolved.config.model, resolved.config.network, f"{params:,}", model.device,
-             len(dataset.train), len(dataset.val), len(dataset.test))
+             resolved.names["model"], resolved.names["network"], f"{params:,}",
+             device, len(dataset.train), len(dataset.val), len(dataset.test))
     mode = wandb_mode(disabled=not use_wandb)
     tracker = None if mode == "disabled" else WandbTracker(config_dict, run.path, mode, run.path.name)
     callbacks = [run] + ([tracker] if tracker else [])
-    model.fit(resolved.config.train_args, callbacks=callbacks, augmenters=augmenters, progress=progress)
+    model.fit(resolved.config.train_args, callbacks=callbacks, augmenters=built.augmenters, progress=progress)
 
     test = model.evaluate(dataset.test)
     run.write_test_metrics(test)
@@ -122,14 +187,14 @@ def _train(run: RunFolder, resolved: Resolved, dataset: Any, model: Any, augment
     summary: dict[str, Any] = {"run_dir": run.path, "test": test}
     log.info("test metrics: %s", "  ".join(f"{k} {v:.4f}" for k, v in test.items()))
     if tracker:
-        tracker.log_predictions(model.sample_predictions(dataset.test))
+        tracker.log_predictions(sample_predictions(model, dataset.test))
         sync = tracker.finish(test)
         if sync:
             log.info("W&B run saved offline; upload it with: %s", sync)
     if save:
         bundle = model.save(
-            Path(run.path) / "model", network=resolved.config.network, network_args=resolved.network_args,
-            config=config_dict, metrics=test,
+            Path(run.path) / "model", model=resolved.names["model"], network=resolved.names["network"],
+            network_args=resolved.network_args, model_args=resolved.model_args, config=config_dict, metrics=test,
         )
         summary["bundle"] = bundle
         print(f"saved model bundle: {bundle}")

@@ -6,7 +6,7 @@ A plugin is a module (or any object) with functions decorated by :data:`hookimpl
 
     @hookimpl
     def textrec_register_components(register):
-        register.network("tiny", tiny_network, aliases=("t",))
+        register.network(tiny_network, aliases=("tiny",))
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def textrec_register_components(register: ComponentRegister) -> None:
     """Register this plugin's datasets, networks, models, augmenters and predictors by name.
 
-    Call ``register.dataset(name, factory, aliases=...)`` (likewise ``network``, ``model``,
-    ``augmenter``, ``predictor``) once per component. Names must be unique across plugins.
+    Call ``register.dataset(factory, aliases=...)`` (likewise ``network``, ``model``,
+    ``augmenter``, ``predictor``) once per component; its name is ``factory.__name__`` unless
+    given. Names and aliases must be unique across plugins.
     """

@@ -1,7 +1,7 @@
 """``LinePredictor``: reads a line of text from an image of any size (inference only).
 
 Preprocessing rule: the image is made grayscale and bright-ink-on-dark (the polarity rule of
-:mod:`textrec_core.images`), scaled to the model's input height keeping its aspect ratio, and
+:mod:`textrec_core.services.images`), scaled to the model's input height keeping its aspect ratio, and
 padded on the right with background. A model with a fixed input width (``variable_width`` false)
 gets lines wider than that width scaled down to fit it, centred vertically; a variable-width
 model gets the line at its natural width, and a batch is padded to its widest line.
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from skimage.transform import resize
 
-from textrec_core.images import ImageInput, ink_bright, to_grayscale
+from textrec_core.services.images import ImageInput, ink_bright, to_grayscale
 from textrec_core.predictor import ImagePredictor
 
 

@@ -1,32 +1,38 @@
 """``TorchModel``: a base class that implements the Model protocol for a network + dataset.
 
-Subclasses say how to score and read the network's output (``loss``, ``batch_metrics``,
-``decode``, ``label_text``) and which predictor serves their bundles; fitting, evaluation and
-saving are shared.
+Subclasses say how to score and read the network's output (``loss``, ``decode``,
+``label_text``; for evaluation ``ratios`` with ``batch_metrics`` or ``evaluation_step``) and
+which predictor serves their bundles. The base class owns the loops: fitting (through
+:class:`~textrec_core.training.Trainer`, imported only when a model trains), evaluation (sums of
+per-batch statistics, then ratios) and saving.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import torch
 
 from textrec_core.bundle import shapes_to_dict, write_bundle
-from textrec_core.config import TrainArgs
-from textrec_core.mapping import CharacterMapping
-from textrec_core.metrics import error_rate
+from textrec_core.errors import BundleError
 from textrec_core.protocols import Augmenter, Dataset, DataShapes, Split
-from textrec_core.training import Callback, Trainer
+from textrec_core.services.metrics import error_rate
+
+if TYPE_CHECKING:
+    from textrec_core.config import TrainArgs
+    from textrec_core.training import Callback
+
+#: What ``save`` needs besides the network: the registered names and the arguments used.
+SAVE_REQUIRES = ("model", "network", "network_args", "model_args")
 
 
 @attrs.frozen
 class InferenceData:
-    """What a model needs of its dataset to decode: the mapping and shapes, no splits."""
+    """What a model needs of its dataset to decode: the shapes (with the alphabet), no splits."""
 
-    mapping: CharacterMapping
     shapes: DataShapes
 
     def __getattr__(self, name: str) -> Any:
@@ -34,32 +40,33 @@ class InferenceData:
 
 
 class TorchModel:
-    """Binds ``dataset`` and ``network`` (an ``nn.Module``); see the module docstring."""
+    """Binds ``dataset`` and ``network`` (an ``nn.Module``); see the module docstring.
+
+    Evaluation contract: ``evaluation_step(images, labels)`` returns summable statistics of one
+    batch; ``evaluate`` adds them up over a split and reports, for each ``metric -> (numerator,
+    denominator)`` of ``ratios``, the ratio of the two sums
+    (:func:`~textrec_core.services.metrics.error_rate`: 0 when both are 0).
+    """
 
     #: Registered name of the predictor that serves this model's bundles.
     predictor: ClassVar[str]
-    #: Registered name of this model.
-    name: ClassVar[str]
     #: Whether the network reads images of any width (predictors then keep a line's width).
     variable_width: ClassVar[bool] = False
-    #: Corpus-level rates ``evaluate`` reports, each from two ``batch_metrics`` sums:
-    #: rate -> (errors key, truth length key). The sums themselves are left out of the result.
-    error_rates: Mapping[str, tuple[str, str]] = {}
+    #: metric -> (numerator, denominator): keys of the statistics ``evaluation_step`` returns.
+    ratios: Mapping[str, tuple[str, str]] = {"loss": ("loss_sum", "samples")}
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module) -> None:
         self.dataset = dataset
         self.network = network
-        self.mapping = dataset.mapping
         self.shapes = dataset.shapes
+        self.mapping = self.shapes.mapping
         self.device = torch.device("cpu")
 
     @classmethod
-    def for_inference(
-        cls, network: torch.nn.Module, mapping: CharacterMapping, shapes: DataShapes, **model_args: Any
-    ) -> TorchModel:
+    def for_inference(cls, network: torch.nn.Module, shapes: DataShapes, /, **model_args: Any) -> TorchModel:
         """A model built on :class:`InferenceData` instead of a dataset, for decoding a saved
         network's output with the saved ``model_args`` (predictors use it); it cannot ``fit``."""
-        model = cls(InferenceData(mapping, shapes), network, **model_args)
+        model = cls(InferenceData(shapes), network, **model_args)
         model.network.eval()
         return model
 
@@ -72,9 +79,17 @@ class TorchModel:
         forward pass (teacher forcing) override this."""
         return self.loss(self.network(images), labels)
 
+    def evaluation_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """Summable statistics of one batch: ``loss_sum`` (the mean loss times the batch size),
+        ``samples`` and ``batch_metrics``' sums. Models whose evaluation is not a function of
+        ``network(images)`` (encoder-decoders) override this."""
+        logits = self.network(images)
+        n = labels.shape[0]
+        return {"loss_sum": self.loss(logits, labels).item() * n, "samples": n, **self.batch_metrics(logits, labels)}
+
     def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        """Per-batch metric *sums* (``evaluate`` divides by the number of samples)."""
-        raise NotImplementedError
+        """Further summable statistics of one batch (counts, edit-distance sums); none by default."""
+        return {}
 
     def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
         raise NotImplementedError
@@ -95,10 +110,13 @@ class TorchModel:
     def fit(
         self,
         train_args: TrainArgs,
+        *,
         callbacks: Sequence[Callback] = (),
         augmenters: Sequence[Augmenter] = (),
         progress: bool = True,
     ) -> dict[str, list[float]]:
+        from textrec_core.training import Trainer
+
         trainer = Trainer(train_args, device=self.device, progress=progress)
         return trainer.fit(
             self.network, self.training_loss, self.dataset.train, self.dataset.val, self.evaluate,
@@ -107,45 +125,27 @@ class TorchModel:
 
     @torch.inference_mode()
     def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
-        """``loss`` and every ``batch_metrics`` sum averaged over the samples, and the corpus-level
-        ``error_rates`` (total errors over total truth length; 0 for an empty split)."""
+        """Every metric of ``ratios`` over the whole split (see the class docstring)."""
         self.network.eval()
-        sums: dict[str, float] = {"loss": 0.0}
-        seen = 0
+        sums: dict[str, float] = {}
         for images, labels in split.batches(batch_size):
-            images, labels = images.to(self.device), labels.to(self.device)
-            logits = self.network(images)
-            n = labels.shape[0]
-            sums["loss"] += self.loss(logits, labels).item() * n
-            for key, value in self.batch_metrics(logits, labels).items():
+            step = self.evaluation_step(images.to(self.device), labels.to(self.device))
+            for key, value in step.items():
                 sums[key] = sums.get(key, 0.0) + value
-            seen += n
-        rates = {rate: error_rate(sums.get(errors, 0.0), sums.get(length, 0.0))
-                 for rate, (errors, length) in self.error_rates.items()}
-        summed_only = {key for keys in self.error_rates.values() for key in keys}
-        means = {key: value / max(seen, 1) for key, value in sums.items() if key not in summed_only}
-        return means | rates
+        return {metric: error_rate(sums.get(numerator, 0.0), sums.get(denominator, 0.0))
+                for metric, (numerator, denominator) in self.ratios.items()}
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
         self.network.eval()
         return self.decode(self.network(images.to(self.device)))
 
-    def sample_predictions(self, split: Split, count: int = 32) -> list[dict[str, Any]]:
-        """The first ``count`` samples of ``split`` with truth, prediction and confidence."""
-        images, labels = next(iter(split.batches(count)))
-        rows = []
-        for image, truth, (text, conf) in zip(images, self.label_text(labels), self.predict(images)):
-            rows.append({"image": image.numpy(), "truth": truth, "pred": text, "conf": conf})
-        return rows
-
-    def save(self, bundle_dir: Path, **extra: Any) -> Path:
-        """Write a bundle; ``extra`` must name the ``network`` and its ``network_args``."""
-        meta = {
-            "model": self.name,
-            "predictor": self.predictor,
-            "shapes": shapes_to_dict(self.shapes),
-            "mapping": self.mapping.to_list(),
-            **extra,
-        }
+    def save(self, bundle_dir: Path, **meta: Any) -> Path:
+        """Write a bundle; ``meta`` must give the registered ``model`` and ``network`` names and
+        the ``network_args`` and ``model_args`` they were built with (``BundleError`` otherwise)."""
+        missing = [key for key in SAVE_REQUIRES if key not in meta]
+        if missing:
+            raise BundleError(f"cannot save a bundle without {', '.join(missing)}")
+        meta = {"predictor": self.predictor, "shapes": shapes_to_dict(self.shapes),
+                "mapping": self.mapping.to_list(), **meta}
         return write_bundle(Path(bundle_dir), self.network, meta)

@@ -2,9 +2,10 @@
 
 Plugins are found through the ``textrec`` entry-point group. ``TEXTREC_PLUGINS`` restricts
 autoloading: unset loads every installed plugin; a comma-separated list of distribution or
-entry-point names loads only those; an empty value loads none (the core's own built-in
-components, :mod:`textrec_core.builtin`, are always registered). A plugin that fails to import
-is recorded in :func:`load_errors` with its distribution and error, and the rest keep working.
+entry-point names loads only those; an empty value loads none. The core registers no component
+of its own. A plugin that fails to import, or implements a hook this host does not define (a
+misspelt hook name), is recorded in :func:`load_errors` with its distribution and error, and
+the rest keep working.
 """
 
 from __future__ import annotations
@@ -38,13 +39,10 @@ class PluginHost:
     """Owns the pluggy manager and knows which distribution provided each plugin."""
 
     def __init__(self) -> None:
-        from textrec_core import builtin
-
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.providers: dict[str, str] = {}
         self.load_errors: list[PluginLoadError] = []
-        self.register(builtin, name="textrec-core")
 
     def load_entry_points(self, allowed: set[str] | None) -> None:
         """Import and register every entry point of the group (only ``allowed`` names if given)."""
@@ -60,10 +58,20 @@ class PluginHost:
         except Exception as exc:  # any import-time failure of a third-party plugin
             self.load_errors.append(PluginLoadError(dist, ep.name, f"{type(exc).__name__}: {exc}"))
             return
-        self.register(plugin, name=ep.name, provider=dist)
+        try:
+            self.register(plugin, name=ep.name, provider=dist)
+        except pluggy.PluginValidationError as exc:
+            self.load_errors.append(PluginLoadError(dist, ep.name, str(exc)))
 
     def register(self, plugin: object, *, name: str, provider: str | None = None) -> None:
+        """Register ``plugin``; ``pluggy.PluginValidationError`` (and nothing registered) when it
+        implements a hook this host does not define or with the wrong arguments."""
         self.pm.register(plugin, name=name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError:
+            self.pm.unregister(name=name)
+            raise
         self.providers[name] = provider or name
 
     def unregister(self, name: str) -> None:

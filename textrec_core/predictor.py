@@ -2,7 +2,8 @@
 
 A predictor reads images (file paths, numpy arrays or PIL images), turns each into the input its
 network expects (``preprocess``), runs the network and decodes the output with the saved
-model's own ``decode``, rebuilt without its dataset (``TorchModel.for_inference``).
+model's own ``predict``, the model rebuilt without its dataset (``Model.for_inference``) with
+the bundle's model arguments. Nothing here imports the training loop.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import numpy as np
 import torch
 
 from textrec_core.bundle import Bundle
-from textrec_core.images import ImageInput
-from textrec_core.model import TorchModel
+from textrec_core.components import Components
+from textrec_core.plugins import components as installed_components
+from textrec_core.protocols import Model
+from textrec_core.services.images import ImageInput
 
 
 @runtime_checkable
@@ -30,20 +33,13 @@ class Predictor(Protocol):
 
 
 class ImagePredictor:
-    """Base class of predictors: subclasses define ``preprocess`` (and may override ``collate``)."""
+    """Base class of predictors, constructed as ``Predictor(model, bundle)``: subclasses define
+    ``preprocess`` (and may override ``collate``)."""
 
-    def __init__(self, model: TorchModel, bundle: Bundle) -> None:
+    def __init__(self, model: Model, bundle: Bundle) -> None:
         self.model = model
         self.bundle = bundle
         self.input_shape = tuple(bundle.shapes.input_shape)
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle) -> ImagePredictor:
-        from textrec_core.plugins import components
-
-        model_cls = components().get("model", bundle.meta["model"])
-        model_args = bundle.meta.get("config", {}).get("model_args", {})
-        return cls(model_cls.for_inference(bundle.build_network(), bundle.mapping, bundle.shapes, **model_args), bundle)
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
         """One image as a float32 (H, W) array in [0, 1], bright ink on dark."""
@@ -62,13 +58,15 @@ class ImagePredictor:
         return self.predict_batch([image])[0]
 
 
-def load_predictor(bundle_dir: Path | str) -> Predictor:
+def load_predictor(bundle_dir: Path | str, components: Components | None = None) -> Predictor:
     """Load the bundle at ``bundle_dir`` with the predictor its model registered.
 
-    Needs the plugins of the bundle's model and network installed (not its dataset's).
+    ``components`` is the table to find the bundle's predictor, model and network in (default:
+    the installed plugins'); the plugins of the bundle's dataset are not needed.
     """
-    from textrec_core.plugins import components
-
+    table = components if components is not None else installed_components()
     bundle = Bundle(bundle_dir)
-    predictor_cls = components().get("predictor", bundle.meta["predictor"])
-    return predictor_cls.from_bundle(bundle)
+    predictor = table.get("predictor", bundle.meta["predictor"])
+    model_cls = table.get("model", bundle.meta["model"])
+    network = bundle.build_network(table.get("network", bundle.meta["network"]))
+    return predictor(model_cls.for_inference(network, bundle.shapes, **bundle.model_args), bundle)

@@ -6,7 +6,7 @@ methods below, without inheriting from anything in the core.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,16 +18,20 @@ from textrec_core.mapping import CharacterMapping
 
 @attrs.frozen
 class DataShapes:
-    """What a network needs to know about its data.
+    """What a network and a model need to know about their data, known before any data is read.
 
     ``input_shape`` is one sample's image shape ``(H, W)``; ``output_shape`` is one label's shape
-    (``()`` for a single character, ``(L,)`` for a sequence of L tokens); ``num_classes`` is the
-    size of the label alphabet.
+    (``()`` for a single character, ``(L,)`` for a sequence of L tokens); ``mapping`` is the label
+    alphabet (label index <-> token), so ``num_classes`` is its length.
     """
 
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    num_classes: int
+    mapping: CharacterMapping
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.mapping)
 
 
 @runtime_checkable
@@ -49,12 +53,11 @@ class Split(Protocol):
 class Dataset(Protocol):
     """A labelled image dataset.
 
-    ``prepare()`` downloads, verifies and caches whatever is needed and must be called before
-    the splits are read; it is idempotent and cheap once cached. ``mapping`` maps label index to
-    character. ``shapes`` describes one sample for the network.
+    Constructing one checks its arguments and does no other work. ``shapes`` (with the label
+    alphabet, ``shapes.mapping``) is available at once, so networks and models can be built and
+    checked before any data is read. ``prepare()`` downloads, verifies and caches whatever is
+    needed and must be called before the splits are read; it is idempotent and cheap once cached.
     """
-
-    mapping: CharacterMapping
 
     @property
     def shapes(self) -> DataShapes: ...
@@ -77,7 +80,8 @@ class Network(Protocol):
     Called as ``network(shapes, **network_args)``. The module maps a float batch
     ``(B,) + shapes.input_shape`` to logits ``(B,) + shapes.output_shape + (num_classes,)``
     (sequence models document their own output layout). Keyword arguments carry type hints:
-    the config layer checks ``network_args`` against them.
+    the config layer checks ``network_args`` against them; a bad value raises
+    :class:`~textrec_core.errors.ArgumentError` naming the argument.
     """
 
     def __call__(self, shapes: DataShapes, /, **network_args: Any) -> torch.nn.Module: ...
@@ -87,20 +91,42 @@ class Network(Protocol):
 class Model(Protocol):
     """Binds a dataset and a network: training, evaluation, persistence and prediction.
 
-    Constructed as ``Model(dataset, network_module, **model_args)``.
+    Constructed as ``Model(dataset, network_module, **model_args)`` from ``dataset.shapes`` alone
+    (the data is prepared afterwards), or as ``Model.for_inference(network_module, shapes,
+    **model_args)`` to read a saved network's output. This protocol lists everything
+    ``textrec-run`` and :func:`~textrec_core.predictor.load_predictor` call; subclassing
+    :class:`~textrec_core.model.TorchModel` provides all of it but ``loss`` and ``decode``.
     """
 
-    def fit(self, train_args: Any, callbacks: Any = ...) -> Mapping[str, list[float]]:
-        """Train on ``dataset.train``, early-stopping on ``dataset.val``; return the history."""
+    network: torch.nn.Module
+
+    @classmethod
+    def for_inference(cls, network: torch.nn.Module, shapes: DataShapes, /, **model_args: Any) -> Model:
+        """A model that reads ``network``'s output (``predict``) without a dataset; it cannot ``fit``."""
+
+    def to(self, device: torch.device) -> Model:
+        """Move the network to ``device``; return the model."""
+
+    def fit(self, train_args: Any, *, callbacks: Sequence[Any] = (), augmenters: Sequence[Augmenter] = (),
+            progress: bool = True) -> Mapping[str, list[float]]:
+        """Train on ``dataset.train``, early-stopping on ``dataset.val``; return the history.
+        ``callbacks`` have ``on_epoch_end(epoch, metrics)``; ``augmenters`` transform training batches."""
 
     def evaluate(self, split: Split) -> dict[str, float]:
         """Metrics (at least ``loss`` and the model's main metric) over a whole split."""
 
-    def save(self, bundle_dir: Path, **extra: Any) -> Path:
-        """Write a self-describing bundle directory and return its path."""
-
     def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
         """Text and confidence in [0, 1] for each image of a float batch ``(B, H, W)``."""
+
+    def label_text(self, labels: torch.Tensor) -> list[str]:
+        """The texts a batch of labels spells."""
+
+    def write_report(self, split: Split, out_dir: Path) -> list[Path]:
+        """Write model-specific plots of ``split`` into ``out_dir`` (may write none); return their paths."""
+
+    def save(self, bundle_dir: Path, **meta: Any) -> Path:
+        """Write a bundle (:func:`~textrec_core.bundle.write_bundle`) with ``meta`` (``model``,
+        ``network``, ``network_args``, ``model_args``, ...) and the model's ``predictor``; return its path."""
 
 
 @runtime_checkable

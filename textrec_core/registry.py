@@ -9,7 +9,8 @@ import attrs
 
 from textrec_core.errors import DuplicateComponentError, UnknownComponentError
 
-#: Components provided by the project's own plugins: name -> distribution, for install hints.
+#: Components provided by the project's own plugins, names and aliases -> distribution, for
+#: install hints; tests/test_install_hints.py checks it against the plugins' real registrations.
 KNOWN_PROVIDERS: dict[str, str] = {
     "EmnistDataset": "textrec-emnist",
     "emnist": "textrec-emnist",
@@ -25,10 +26,14 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "line_cnn_time_distributed": "textrec-line-cnn",
     "line_cnn_all_conv": "textrec-line-cnn",
     "LineModel": "textrec-line-cnn",
+    "line": "textrec-line-cnn",
     "line_lstm_ctc": "textrec-lstm-ctc",
     "LineModelCtc": "textrec-lstm-ctc",
+    "ctc": "textrec-lstm-ctc",
     "line_attention": "textrec-attention",
     "LineModelAttention": "textrec-attention",
+    "attention": "textrec-attention",
+    "LinePredictor": "textrec-lines",
     "random_affine": "textrec-augment",
 }
 

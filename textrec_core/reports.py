@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from textrec_core.fileio import atomic_write, write_json
+from textrec_core.services.fileio import atomic_write, write_json
 
 ENV_RUNS_DIR = "TEXTREC_RUNS_DIR"
 
@@ -86,20 +83,3 @@ def plot_training_curves(history: dict[str, list[float]], path: Path) -> Path:
     plt.close(fig)
     return path
 
-
-def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path, title: str) -> Path:
-    """A row-normalised confusion matrix (rows: truth, columns: prediction) as a PNG."""
-    plt = _pyplot()
-    rows = matrix.sum(axis=1, keepdims=True)
-    normalised = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
-    size = max(6, len(labels) * 0.18)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(normalised, cmap="viridis", vmin=0, vmax=1)
-    ticks = np.arange(len(labels))
-    ax.set_xticks(ticks, labels, fontsize=7)
-    ax.set_yticks(ticks, labels, fontsize=7)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
-    plt.close(fig)
-    return path

@@ -2,7 +2,7 @@
 
 A file lands at its destination only after all of its bytes arrived and matched the expected
 SHA-256 digest (and size). Bytes are streamed into a temporary file beside the destination and
-renamed into place (:func:`~textrec_core.fileio.atomic_write`); any failure or interruption,
+renamed into place (:func:`~textrec_core.services.fileio.atomic_write`); any failure or interruption,
 ``KeyboardInterrupt`` included, deletes that temporary file, so a destination directory never
 holds a partial file.
 """
@@ -24,7 +24,7 @@ import platformdirs
 from tqdm import tqdm
 
 from textrec_core.errors import ChecksumError, DataError, DownloadError
-from textrec_core.fileio import atomic_write
+from textrec_core.services.fileio import atomic_write
 
 CHUNK_SIZE = 1 << 20
 _URL_SCHEMES = ("http", "https", "file")
