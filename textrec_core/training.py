@@ -1,10 +1,13 @@
-"""The training loop shared by every model: progress bar, early stopping, time budget, seeding."""
+"""The training loop shared by every model: progress bar, early stopping, time budget, seeding,
+and the choice of numeric precision."""
 
 from __future__ import annotations
 
 import copy
+import logging
 import random
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -12,9 +15,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from textrec_core.services.allocator import keep_freed_memory
 from textrec_core.config import TrainArgs
 from textrec_core.protocols import Augmenter, Split
+
+log = logging.getLogger("textrec")
 
 #: ``training_loss(images, labels)``: the scalar loss of one batch, from a forward pass in train mode.
 TrainingLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
