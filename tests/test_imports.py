@@ -170,3 +170,31 @@ def test_loading_a_predictor_and_predicting_import_no_training_stack(tmp_path):
                       "wandb", "matplotlib", "tqdm.auto")
     for heavy in training_stack:
         assert heavy not in loaded, f"inference imported {heavy}"
+
+
+CONTRACTS = {"textrec_core.protocols", "textrec_core.mapping", "textrec_core.errors"}
+INFERENCE = {"textrec_core.bundle", "textrec_core.predictor"}
+TRAINING_SIDE = {"textrec_core.training", "textrec_core.experiment", "textrec_core.reports", "textrec_core.tracking",
+                 "textrec_core.cli"}
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for successor in graph[todo.pop()] - seen:
+            seen.add(successor)
+            todo.append(successor)
+    return seen
+
+
+def test_the_layers_import_only_downwards():
+    """docs/architecture.md's rules: contracts import each other only, services import contracts
+    and services, inference never reaches the training side."""
+    graph = core_graph()
+    services = {name for name in graph if name.startswith("textrec_core.services.")}
+    for name in CONTRACTS:
+        assert graph[name] <= CONTRACTS, f"{name} imports {graph[name] - CONTRACTS}"
+    for name in services:
+        assert graph[name] <= CONTRACTS | services, f"{name} imports {graph[name] - CONTRACTS - services}"
+    for name in INFERENCE:
+        assert not _reachable(graph, name) & TRAINING_SIDE, f"{name} reaches {_reachable(graph, name) & TRAINING_SIDE}"
