@@ -1,0 +1,5 @@
+"""textrec plugin providing the ``tiny_network`` network."""
+
+from .network import tiny_network
+
+__all__ = ["tiny_network"]
