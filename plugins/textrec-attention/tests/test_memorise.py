@@ -12,8 +12,8 @@ import torch
 from textrec_attention import LineModelAttention, line_attention
 from textrec_core import DataShapes, TensorSplit, load_predictor
 from textrec_core.config import TrainArgs
-from textrec_core.line_predictor import LinePredictor
 from textrec_core.mapping import END, LINE_MAPPING, PAD
+from textrec_lines import LinePredictor
 
 MAX_LENGTH = 5
 #: Same-length texts sharing characters: the decoder must read the glyphs, not count them.
@@ -49,8 +49,8 @@ def memorised():
     try:
         torch.manual_seed(0)
         split = synthetic_lines(TEXTS, MAX_LENGTH)
-        shapes = DataShapes((28, 28 * MAX_LENGTH), (MAX_LENGTH,), len(LINE_MAPPING))
-        dataset = SimpleNamespace(mapping=LINE_MAPPING, shapes=shapes, train=split, val=split, test=split)
+        shapes = DataShapes((28, 28 * MAX_LENGTH), (MAX_LENGTH,), LINE_MAPPING)
+        dataset = SimpleNamespace(shapes=shapes, train=split, val=split, test=split)
         model = LineModelAttention(dataset, line_attention(shapes, **NETWORK_ARGS))
         before = model.evaluate(split)
         history = model.fit(TrainArgs(batch_size=len(TEXTS), epochs=200, learning_rate=5e-3, patience=0),
@@ -96,7 +96,8 @@ def test_beam_search_reads_the_memorised_lines_and_width_one_is_greedy(memorised
 @pytest.fixture(scope="module")
 def bundle(memorised, tmp_path_factory):
     path = tmp_path_factory.mktemp("bundle") / "model"
-    return memorised.model.save(path, network="line_attention", network_args=NETWORK_ARGS)
+    return memorised.model.save(path, model="LineModelAttention", network="line_attention", network_args=NETWORK_ARGS,
+                                model_args={})
 
 
 def test_the_saved_bundle_reloads_to_identical_predictions(memorised, bundle):

@@ -10,8 +10,9 @@ from torch import nn
 import textrec_attention.plugin
 from textrec_attention import LineAttention, line_attention
 from textrec_attention.encoder import content_widths
-from textrec_core import DataShapes
-from textrec_core.mapping import BLANK, END, LINE_MAPPING, PAD, START
+from textrec_core import CharacterMapping, DataShapes
+from textrec_core.errors import ArgumentError
+from textrec_core.mapping import BLANK, EMNIST_MAPPING, END, LINE_MAPPING, PAD, START
 from textrec_core.plugins import components, reset_host
 
 NUM_CLASSES = len(LINE_MAPPING)
@@ -20,7 +21,7 @@ SMALL = {"conv_channels": 4, "encoder_size": 16, "decoder_size": 16, "embedding_
 
 
 def line_shapes(max_length: int = 5, height: int = 28) -> DataShapes:
-    return DataShapes((height, 28 * max_length), (max_length,), NUM_CLASSES)
+    return DataShapes((height, 28 * max_length), (max_length,), LINE_MAPPING)
 
 
 def small_network(encoder: str = "lstm", seed: int = 0, **args) -> LineAttention:
@@ -174,28 +175,56 @@ def test_bfloat16_autocast_runs_the_forward_pass():
 
 
 @pytest.mark.parametrize(
-    ("shapes", "args", "message"),
+    ("shapes", "message"),
     [
-        (DataShapes((28 * 4,), (4,), NUM_CLASSES), {}, r"2-D line images \(H, W\) at least 8 pixels tall"),
-        (DataShapes((7, 100), (4,), NUM_CLASSES), {}, r"at least 8 pixels tall, got input shape \(7, 100\)"),
-        (DataShapes((28, 100), (), NUM_CLASSES), {}, r"labels of shape \(max_length,\), got \(\)"),
-        (DataShapes((28, 100), (0,), NUM_CLASSES), {}, r"labels of shape \(max_length,\), got \(0,\)"),
-        (DataShapes((28, 100), (4,), 62), {}, r"LINE_MAPPING \(67 classes\), got 62 classes"),
-        (line_shapes(), {"encoder": "gru"}, "encoder must be one of 'lstm', 'transformer', 'none', got 'gru'"),
-        (line_shapes(), {"conv_channels": 0}, "conv_channels must be at least 1, got 0"),
-        (line_shapes(), {"encoder_layers": 0}, "encoder_layers must be at least 1, got 0"),
-        (line_shapes(), {"decoder_size": 0}, "decoder_size must be at least 1, got 0"),
-        (line_shapes(), {"embedding_size": -1}, "embedding_size must be at least 1, got -1"),
-        (line_shapes(), {"encoder_size": 33}, "lstm encoder splits encoder_size between two directions"),
-        (line_shapes(), {"encoder": "transformer", "encoder_size": 18}, "encoder_size must be a multiple of 4"),
-        (line_shapes(), {"max_output_length": 1}, "max_output_length counts <start> and <end>"),
-        (line_shapes(), {"max_output_length": -3}, "max_output_length counts <start> and <end>"),
-        (line_shapes(), {"dropout": 1.0}, r"dropout must lie in \[0, 1\), got 1.0"),
+        (DataShapes((28 * 4,), (4,), LINE_MAPPING), r"2-D line images \(H, W\) at least 8 pixels tall"),
+        (DataShapes((7, 100), (4,), LINE_MAPPING), r"at least 8 pixels tall, got input shape \(7, 100\)"),
+        (DataShapes((28, 100), (), LINE_MAPPING), r"labels of shape \(max_length,\), got \(\)"),
+        (DataShapes((28, 100), (0,), LINE_MAPPING), r"labels of shape \(max_length,\), got \(0,\)"),
+        (DataShapes((28, 100), (4,), EMNIST_MAPPING), r"line_attention needs the <pad>, <blank>, <start>, <end> tokens "
+                                                      r"in the label mapping"),
     ],
 )
-def test_impossible_settings_are_rejected(shapes, args, message):
-    with pytest.raises(ValueError, match=message):
-        line_attention(shapes, **args)
+def test_data_it_cannot_read_is_rejected(shapes, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        line_attention(shapes)
+    assert not isinstance(raised.value, ArgumentError)
+
+
+@pytest.mark.parametrize(
+    ("args", "argument", "problem"),
+    [
+        ({"encoder": "gru"}, "encoder", "must be one of 'lstm', 'transformer', 'none', got 'gru'"),
+        ({"conv_channels": 0}, "conv_channels", "must be at least 1, got 0"),
+        ({"encoder_layers": 0}, "encoder_layers", "must be at least 1, got 0"),
+        ({"decoder_size": 0}, "decoder_size", "must be at least 1, got 0"),
+        ({"embedding_size": -1}, "embedding_size", "must be at least 1, got -1"),
+        ({"encoder_size": 33}, "encoder_size", "the lstm encoder splits it between two directions: it must be even, "
+                                               "got 33"),
+        ({"encoder": "transformer", "encoder_size": 18}, "encoder_size",
+         "the transformer encoder has 4 heads: it must be a multiple of 4, got 18"),
+        ({"max_output_length": 1}, "max_output_length",
+         "counts <start> and <end>: it must be at least 2 (or 0 for the labels' max_length + 2), got 1"),
+        ({"max_output_length": -3}, "max_output_length",
+         "counts <start> and <end>: it must be at least 2 (or 0 for the labels' max_length + 2), got -3"),
+        ({"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+    ],
+)
+def test_impossible_settings_are_rejected_naming_the_argument(args, argument, problem):
+    with pytest.raises(ArgumentError) as raised:
+        line_attention(line_shapes(), **args)
+    assert (raised.value.argument, raised.value.problem) == (argument, problem)
+
+
+def test_the_special_tokens_come_from_the_datasets_alphabet():
+    """Another alphabet (special tokens first, as another dataset may order them) moves them; no global mapping."""
+    alphabet = CharacterMapping((END, BLANK, "a", PAD, "b", START, " "))
+    network = line_attention(DataShapes((28, 100), (4,), alphabet), **SMALL)
+    assert (network.start_index, network.end_index) == (5, 0)
+    assert network.never_emitted.tolist() == [False, True, False, True, False, True, False]
+    assert network.decoder.classifier[-1].out_features == network.frame_classifier.out_features == 7
+    tokens, _ = network.eval().decode_greedy(torch.rand(2, 28, 60), max_length=4)
+    assert not set(tokens.flatten().tolist()) & {1, 3, 5}
 
 
 def test_decoding_settings_are_checked():

@@ -7,7 +7,7 @@ Both are cut after the batch's longest text, which changes no loss (the decoder 
 right and the cut positions are all ignored) and saves the steps.
 
 Auxiliary CTC (``ctc_weight``, default 0.3): training minimises ``(1 - ctc_weight)`` times the
-cross-entropy plus ``ctc_weight`` times the CTC loss (``torch.nn.functional.ctc_loss`` with the
+cross-entropy plus ``ctc_weight`` times the CTC loss (:func:`textrec_lines.ctc_loss` with the
 mapping's ``<blank>``, per target character, over each line's real frames) of the network's
 ``frame_logits``, joint CTC-attention training (Kim, Hori and Watanabe, 2017). Attention alone
 finds where each character lies only slowly on long lines: on 34-character EMNIST lines it read
@@ -26,9 +26,9 @@ hypotheses by, and unlike the product it does not fall just because a line is lo
 
 Metrics (``evaluate``): ``loss``, the teacher-forced cross-entropy per target token (``<end>``
 included, ``<pad>`` not) over the split; ``cer`` and ``wer``, the corpus-level character and
-word error rates of the decoded texts (total edit distance over total truth length,
-:mod:`textrec_core.metrics`); with ``decoder="beam"`` also ``cer_greedy``, the greedy reading's
-CER, to show what the beam adds.
+word error rates of the decoded texts; with ``decoder="beam"`` also ``cer_greedy``, the greedy
+reading's CER, to show what the beam adds (:class:`textrec_lines.DecodingModel`). Each batch is
+encoded once for all of them (``evaluation_step``).
 
 A bundle saved by ``textrec-run`` records the model arguments, so ``load_predictor`` decodes
 the way the model was configured (greedy or beam).
@@ -37,19 +37,18 @@ the way the model was configured (greedy or beam).
 from __future__ import annotations
 
 import math
-from functools import cached_property
 
 import torch
 import torch.nn.functional as F
 
 from textrec_attention.decoder import Memory
 from textrec_attention.network import LineAttention
-from textrec_core import TorchModel
+from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, END, PAD, START
-from textrec_core.metrics import character_error_rate, word_error_rate
-from textrec_core.protocols import Dataset, Split
+from textrec_core.model import InferenceData
+from textrec_core.protocols import Dataset
+from textrec_lines import DecodingModel, ctc_loss
 
-DECODERS = ("greedy", "beam")
 #: Beam search decodes at most this many hypotheses (images x beam_width) at once, to bound its memory.
 BEAM_ROWS = 1024
 
@@ -73,51 +72,35 @@ def teacher_forcing(labels: torch.Tensor, *, pad: int, start: int, end: int) -> 
     return inputs, targets
 
 
-class LineModelAttention(TorchModel):
+class LineModelAttention(DecodingModel):
     """Reads lines with ``line_attention``; metrics ``loss``, ``cer``, ``wer`` (and ``cer_greedy``)."""
 
-    name = "LineModelAttention"
-    predictor = "LinePredictor"
     variable_width = True
-    def __init__(self, dataset: Dataset, network: torch.nn.Module, decoder: str = "greedy",
+    required_tokens = (PAD, START, END, BLANK)
+
+    def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str = "greedy",
                  beam_width: int = 5, ctc_weight: float = 0.3) -> None:
-        super().__init__(dataset, network)
+        if not 0.0 <= ctc_weight <= 1.0:
+            raise ArgumentError("ctc_weight", f"must lie in [0, 1], got {ctc_weight}")
+        super().__init__(dataset, network, decoder, beam_width)
         if not isinstance(network, LineAttention):
             raise ValueError(f"LineModelAttention needs an encoder-decoder network such as line_attention, "
                              f"got {type(network).__name__}")
-        missing = [token for token in (PAD, START, END, BLANK) if token not in self.mapping]
-        if missing:
-            raise ValueError(f"LineModelAttention needs {', '.join(missing)} in the label mapping; "
-                             f"{self.mapping!r} lacks them")
-        if (network.start_index, network.end_index) != (self.mapping.index(START), self.mapping.index(END)):
+        if (network.start_index, network.end_index) != (self.start_index, self.end_index):
             raise ValueError("the network's <start> and <end> indices differ from the dataset's mapping")
-        if len(self.shapes.output_shape) != 1:
-            raise ValueError(f"LineModelAttention reads labels of shape (max_length,), got {self.shapes.output_shape}")
-        if decoder not in DECODERS:
-            raise ValueError(f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}")
-        if beam_width < 1:
-            raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-        if not 0.0 <= ctc_weight <= 1.0:
-            raise ValueError(f"ctc_weight must lie in [0, 1], got {ctc_weight}")
-        self.decoder = decoder
-        self.beam_width = beam_width
         self.ctc_weight = ctc_weight
 
-    # Looked up once, on first use.
-    @cached_property
-    def _pad(self) -> int:
-        return self.mapping.index(PAD)
-
-    @cached_property
-    def _end(self) -> int:
-        return self.mapping.index(END)
+    @property
+    def ratios(self) -> dict[str, tuple[str, str]]:
+        """:class:`~textrec_lines.DecodingModel`'s metrics, the loss per target token."""
+        return {**super().ratios, "loss": ("loss_sum", "target_tokens")}
 
     def _teacher_forcing(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return teacher_forcing(labels, pad=self._pad, start=self.mapping.index(START), end=self._end)
+        return teacher_forcing(labels, pad=self.pad_index, start=self.start_index, end=self.end_index)
 
     def _read(self, tokens: list[int], log_probs: list[float]) -> tuple[str, float]:
         """Text and confidence of decoded tokens; the text stops at the first ``<end>``, the confidence counts it."""
-        length = tokens.index(self._end) + 1 if self._end in tokens else len(tokens)
+        length = tokens.index(self.end_index) + 1 if self.end_index in tokens else len(tokens)
         text = self.mapping.spell(tokens[:length])
         return text, math.exp(sum(log_probs[:length]) / length)
 
@@ -134,7 +117,8 @@ class LineModelAttention(TorchModel):
                 for hypothesis in self.network.beam(memory.rows(start, start + rows), self.beam_width)]
 
     def _cross_entropy(self, logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        return F.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=self._pad, reduction=reduction)
+        return F.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=self.pad_index,
+                               reduction=reduction)
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy per target token of teacher-forced ``logits`` (the network's output for
@@ -148,38 +132,18 @@ class LineModelAttention(TorchModel):
         loss = self._cross_entropy(self.network.teach(memory, inputs), targets)
         if not self.ctc_weight:
             return loss
-        return (1 - self.ctc_weight) * loss + self.ctc_weight * self._ctc_loss(memory, labels)
+        frames_loss = ctc_loss(self.network.frame_logits(memory), self.text_tokens(labels), self.blank_index,
+                               input_lengths=memory.mask.sum(dim=1))
+        return (1 - self.ctc_weight) * loss + self.ctc_weight * frames_loss
 
-    def _ctc_loss(self, memory: Memory, labels: torch.Tensor) -> torch.Tensor:
-        """Mean CTC loss per target character of the network's ``frame_logits`` over each line's real frames."""
-        text = labels != self._pad
-        log_probs = self.network.frame_logits(memory).float().log_softmax(dim=-1)
-        return F.ctc_loss(log_probs.transpose(0, 1), labels[text], memory.mask.sum(dim=1), text.sum(dim=1),
-                          blank=self.mapping.index(BLANK), zero_infinity=True)
-
-    @torch.inference_mode()
-    def evaluate(self, split: Split, batch_size: int = 1024) -> dict[str, float]:
-        """``loss``, ``cer``, ``wer`` and, decoding with beam search, ``cer_greedy``; see the module docstring."""
-        self.network.eval()
-        loss, target_tokens = 0.0, 0
-        truths: list[str] = []
-        decoders = [self.decoder] + (["greedy"] if self.decoder != "greedy" else [])
-        readings: dict[str, list[str]] = {decoder: [] for decoder in decoders}
-        for images, labels in split.batches(batch_size):
-            images, labels = images.to(self.device), labels.to(self.device)
-            inputs, targets = self._teacher_forcing(labels)
-            memory = self.network.encode(images)
-            loss += self._cross_entropy(self.network.teach(memory, inputs), targets, reduction="sum").item()
-            target_tokens += int((targets != self._pad).sum())
-            truths += self.label_text(labels)
-            for decoder, texts in readings.items():
-                texts += [text for text, _ in self._decode(memory, decoder)]
-        metrics = {"loss": loss / max(target_tokens, 1),
-                   "cer": character_error_rate(readings[self.decoder], truths),
-                   "wer": word_error_rate(readings[self.decoder], truths)}
-        if self.decoder != "greedy":
-            metrics["cer_greedy"] = character_error_rate(readings["greedy"], truths)
-        return metrics
+    def evaluation_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """One encoding of the batch serves all its statistics: the teacher-forced cross-entropy sum
+        and target-token count, and the edit-distance sums of its readings."""
+        inputs, targets = self._teacher_forcing(labels)
+        memory = self.network.encode(images)
+        cross_entropy = self._cross_entropy(self.network.teach(memory, inputs), targets, reduction="sum")
+        return {"loss_sum": cross_entropy.item(), "target_tokens": int((targets != self.pad_index).sum()),
+                **self.reading_error_sums(lambda decoder: [text for text, _ in self._decode(memory, decoder)], labels)}
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
@@ -192,7 +156,3 @@ class LineModelAttention(TorchModel):
         text and confidence as ``predict`` reads decoded tokens."""
         log_probs, tokens = logits.float().log_softmax(dim=-1).max(dim=-1)
         return self._read_rows(tokens, log_probs)
-
-    def label_text(self, labels: torch.Tensor) -> list[str]:
-        """The texts of labels ``(B, max_length)``: their tokens, ``<pad>`` dropped."""
-        return [self.mapping.spell(row) for row in labels.tolist()]

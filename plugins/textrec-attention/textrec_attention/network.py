@@ -2,7 +2,8 @@
 
 The encoder (:mod:`textrec_attention.encoder`) turns the image into frames, one per 8 pixels of
 line, optionally run through a bidirectional LSTM or a transformer encoder; the decoder
-(:mod:`textrec_attention.decoder`) writes the text one token of the core's ``LINE_MAPPING`` at a
+(:mod:`textrec_attention.decoder`) writes the text one token of the dataset's alphabet
+(``shapes.mapping``, which must hold ``<pad>``, ``<blank>``, ``<start>`` and ``<end>``) at a
 time, attending over the frames. Each image is encoded once per call and the frames reused at
 every decoding step.
 
@@ -39,27 +40,34 @@ from torch import nn
 from textrec_attention.decoder import AttentionDecoder, Memory, State
 from textrec_attention.encoder import ENCODERS, FRAME_STRIDE, TRANSFORMER_HEADS, Encoder
 from textrec_attention.search import Hypothesis, Step, beam_search, greedy_search
-from textrec_core import DataShapes
-from textrec_core.mapping import BLANK, END, LINE_MAPPING, PAD, START
+from textrec_core import CharacterMapping, DataShapes
+from textrec_core.errors import ArgumentError
+from textrec_core.mapping import BLANK, END, PAD, START
+from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_lines.shapes import check_line_images, check_line_labels, check_tokens
+
+#: The special tokens the network reads or never writes; the alphabet must hold them.
+TOKENS = (PAD, BLANK, START, END)
 
 
 class LineAttention(nn.Module):
-    """The ``line_attention`` network; see the module docstring."""
+    """The ``line_attention`` network over the alphabet ``mapping``; see the module docstring."""
 
-    def __init__(self, height: int, num_classes: int, *, conv_channels: int, encoder: str, encoder_size: int,
+    def __init__(self, height: int, mapping: CharacterMapping, *, conv_channels: int, encoder: str, encoder_size: int,
                  encoder_layers: int, decoder_size: int, embedding_size: int, max_output_length: int,
                  dropout: float) -> None:
         super().__init__()
         self.height = height
         self.max_output_length = max_output_length
-        self.start_index, self.end_index = LINE_MAPPING.index(START), LINE_MAPPING.index(END)
+        num_classes = len(mapping)
+        self.start_index, self.end_index = mapping.index(START), mapping.index(END)
         self.encoder = Encoder(height, conv_channels=conv_channels, encoder=encoder, encoder_size=encoder_size,
                                encoder_layers=encoder_layers, dropout=dropout)
         self.decoder = AttentionDecoder(num_classes, encoder_size, decoder_size=decoder_size,
                                         embedding_size=embedding_size, dropout=dropout)
         self.frame_classifier = nn.Linear(encoder_size, num_classes)
         never = torch.zeros(num_classes, dtype=torch.bool)
-        never[[LINE_MAPPING.index(token) for token in (START, PAD, BLANK)]] = True
+        never[[mapping.index(token) for token in (START, PAD, BLANK)]] = True
         self.register_buffer("never_emitted", never, persistent=False)
 
     def encode(self, images: torch.Tensor) -> Memory:
@@ -126,33 +134,24 @@ class LineAttention(nn.Module):
 
 def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size: int, encoder_layers: int,
            decoder_size: int, embedding_size: int, max_output_length: int, dropout: float) -> None:
-    """``ValueError`` naming the first impossible setting."""
-    if len(shapes.input_shape) != 2 or shapes.input_shape[0] < FRAME_STRIDE:
-        raise ValueError(f"line_attention reads 2-D line images (H, W) at least {FRAME_STRIDE} pixels tall, "
-                         f"got input shape {shapes.input_shape}")
-    if len(shapes.output_shape) != 1 or shapes.output_shape[0] < 1:
-        raise ValueError(f"line_attention reads labels of shape (max_length,), got {shapes.output_shape}")
-    if shapes.num_classes != len(LINE_MAPPING):
-        raise ValueError(f"line_attention writes tokens of the core's LINE_MAPPING ({len(LINE_MAPPING)} classes), "
-                         f"got {shapes.num_classes} classes")
+    """``ArgumentError`` naming the first impossible setting; ``ValueError`` for data it cannot read."""
     if encoder not in ENCODERS:
-        raise ValueError(f"encoder must be one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
-    for name, value in [("conv_channels", conv_channels), ("encoder_size", encoder_size),
-                        ("encoder_layers", encoder_layers), ("decoder_size", decoder_size),
-                        ("embedding_size", embedding_size)]:
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+        raise ArgumentError("encoder", f"must be one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
+    check_sizes(conv_channels=conv_channels, encoder_size=encoder_size, encoder_layers=encoder_layers,
+                decoder_size=decoder_size, embedding_size=embedding_size)
     if encoder == "lstm" and encoder_size % 2:
-        raise ValueError(f"the lstm encoder splits encoder_size between two directions: it must be even, "
-                         f"got {encoder_size}")
+        raise ArgumentError("encoder_size", f"the lstm encoder splits it between two directions: it must be even, "
+                                            f"got {encoder_size}")
     if encoder == "transformer" and encoder_size % TRANSFORMER_HEADS:
-        raise ValueError(f"the transformer encoder has {TRANSFORMER_HEADS} heads: encoder_size must be a multiple "
-                         f"of {TRANSFORMER_HEADS}, got {encoder_size}")
+        raise ArgumentError("encoder_size", f"the transformer encoder has {TRANSFORMER_HEADS} heads: it must be a "
+                                            f"multiple of {TRANSFORMER_HEADS}, got {encoder_size}")
     if max_output_length < 0 or max_output_length == 1:
-        raise ValueError(f"max_output_length counts <start> and <end>: it must be at least 2 (or 0 for the "
-                         f"labels' max_length + 2), got {max_output_length}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        raise ArgumentError("max_output_length", f"counts <start> and <end>: it must be at least 2 (or 0 for the "
+                                                 f"labels' max_length + 2), got {max_output_length}")
+    check_dropout(dropout)
+    check_line_images("line_attention", shapes, FRAME_STRIDE)
+    check_line_labels("line_attention", shapes)
+    check_tokens("line_attention", shapes.mapping, TOKENS)
 
 
 def line_attention(shapes: DataShapes, *, conv_channels: int = 32, encoder: str = "lstm", encoder_size: int = 128,
@@ -161,12 +160,13 @@ def line_attention(shapes: DataShapes, *, conv_channels: int = 32, encoder: str 
     """The attention encoder-decoder for lines ``shapes.input_shape[0]`` pixels tall and of any width.
 
     ``encoder`` is ``"lstm"``, ``"transformer"`` or ``"none"``; ``encoder_layers`` is ignored with
-    ``"none"``. ``max_output_length`` 0 means the labels' ``max_length + 2``.
+    ``"none"``. ``max_output_length`` 0 means the labels' ``max_length + 2``. Every argument is
+    checked before anything is built.
     """
     _check(shapes, conv_channels=conv_channels, encoder=encoder, encoder_size=encoder_size,
            encoder_layers=encoder_layers, decoder_size=decoder_size, embedding_size=embedding_size,
            max_output_length=max_output_length, dropout=dropout)
-    network = LineAttention(shapes.input_shape[0], shapes.num_classes, conv_channels=conv_channels, encoder=encoder,
+    network = LineAttention(shapes.input_shape[0], shapes.mapping, conv_channels=conv_channels, encoder=encoder,
                             encoder_size=encoder_size, encoder_layers=encoder_layers, decoder_size=decoder_size,
                             embedding_size=embedding_size,
                             max_output_length=max_output_length or shapes.output_shape[0] + 2, dropout=dropout)

@@ -1,6 +1,6 @@
 """Registers the ``line_attention`` network and ``LineModelAttention`` (alias ``attention``) with textrec.
 
-``LineModelAttention`` bundles are served by the core's ``LinePredictor``, so no predictor is registered here.
+``LineModelAttention`` bundles are served by textrec-lines' ``LinePredictor``, so no predictor is registered here.
 """
 
 from textrec_attention.model import LineModelAttention
@@ -10,5 +10,5 @@ from textrec_core import hookimpl
 
 @hookimpl
 def textrec_register_components(register):
-    register.network("line_attention", line_attention)
-    register.model("LineModelAttention", LineModelAttention, aliases=("attention",))
+    register.network(line_attention)
+    register.model(LineModelAttention, aliases=("attention",))

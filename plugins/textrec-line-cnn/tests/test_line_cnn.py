@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 import textrec_line_cnn.plugin
-from textrec_core import DataShapes
+from textrec_core import CharacterMapping, DataShapes
+from textrec_core.errors import ArgumentError
 from textrec_core.mapping import LINE_MAPPING
 from textrec_core.plugins import components, reset_host
 from textrec_line_cnn import (
@@ -25,7 +26,7 @@ SMALL = {"conv_channels": 3, "dense_size": 8}
 
 def line_shapes(max_length: int, width: int | None = None, height: int = 28) -> DataShapes:
     """The lines dataset's shapes: fixed width ``28 * max_length`` unless given."""
-    return DataShapes((height, width or 28 * max_length), (max_length,), len(LINE_MAPPING))
+    return DataShapes((height, width or 28 * max_length), (max_length,), LINE_MAPPING)
 
 
 def equivalent_pair(shapes: DataShapes, **args) -> tuple[nn.Module, nn.Module]:
@@ -47,7 +48,7 @@ def equivalent_pair(shapes: DataShapes, **args) -> tuple[nn.Module, nn.Module]:
         (line_shapes(4), {"window_width": 20, "window_stride": 10}, 10),
         (line_shapes(3, width=101), {"window_width": 16, "window_stride": 8}, 11),  # right edge unread
         (line_shapes(5, height=32), {"window_width": 6, "window_stride": 2}, 68),
-        (DataShapes((28, 56), (2,), 3), {"window_stride": 28}, 2),
+        (DataShapes((28, 56), (2,), CharacterMapping(("a", "b", "<pad>"))), {"window_stride": 28}, 2),
     ],
 )
 def test_output_is_one_row_of_logits_per_position(network, shapes, args, num_windows):
@@ -125,26 +126,43 @@ def test_copying_weights_between_different_networks_is_refused():
 
 @pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize(
-    ("shapes", "args", "message"),
+    ("shapes", "message"),
     [
-        (DataShapes((28 * 4,), (4,), 67), {}, r"2-D line images \(H, W\), got input shape \(112,\)"),
-        (DataShapes((1, 28, 112), (4,), 67), {}, r"2-D line images"),
-        (DataShapes((28, 112), (), 67), {}, r"output shape must be \(max_length,\), got \(\)"),
-        (DataShapes((28, 112), (4, 2), 67), {}, r"output shape must be \(max_length,\), got \(4, 2\)"),
-        (DataShapes((28, 112), (0,), 67), {}, r"output shape must be \(max_length,\), got \(0,\)"),
-        (line_shapes(4, height=5), {}, "at least 6 pixels tall, got height 5"),
-        (line_shapes(1, width=20), {}, r"window_width 28 is wider than the image \(20 pixels\)"),
-        (line_shapes(4), {"window_width": 4}, "window_width must be even and at least 6, got 4"),
-        (line_shapes(4), {"window_width": 27}, "window_width must be even and at least 6, got 27"),
-        (line_shapes(4), {"window_stride": 7}, "window_stride must be even and at least 2, got 7"),
-        (line_shapes(4), {"window_stride": 0}, "window_stride must be even and at least 2, got 0"),
-        (line_shapes(4), {"window_stride": 30},
-         r"3 windows \(28 pixels wide every 30 over 112\) cannot fill 4 output positions; use a smaller window_stride"),
+        (DataShapes((28 * 4,), (4,), LINE_MAPPING), r"2-D line images \(H, W\) at least 6 pixels tall, got input shape "
+                                                     r"\(112,\)"),
+        (DataShapes((1, 28, 112), (4,), LINE_MAPPING), r"2-D line images"),
+        (DataShapes((28, 112), (), LINE_MAPPING), r"labels of shape \(max_length,\), got \(\)"),
+        (DataShapes((28, 112), (4, 2), LINE_MAPPING), r"labels of shape \(max_length,\), got \(4, 2\)"),
+        (DataShapes((28, 112), (0,), LINE_MAPPING), r"labels of shape \(max_length,\), got \(0,\)"),
+        (line_shapes(4, height=5), r"2-D line images \(H, W\) at least 6 pixels tall, got input shape \(5, 112\)"),
     ],
 )
-def test_impossible_settings_are_rejected(network, shapes, args, message):
-    with pytest.raises(ValueError, match=message):
+def test_shapes_no_line_cnn_reads_are_rejected(network, shapes, message):
+    with pytest.raises(ValueError, match=f"{network.__name__} reads {message}") as raised:
+        network(shapes)
+    assert not isinstance(raised.value, ArgumentError)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+@pytest.mark.parametrize(
+    ("shapes", "args", "argument", "problem"),
+    [
+        (line_shapes(1, width=20), {}, "window_width", "must be at most the image width (20 pixels), got 28"),
+        (line_shapes(4), {"window_width": 4}, "window_width", "must be even and at least 6, got 4"),
+        (line_shapes(4), {"window_width": 27}, "window_width", "must be even and at least 6, got 27"),
+        (line_shapes(4), {"window_stride": 7}, "window_stride", "must be even and at least 2, got 7"),
+        (line_shapes(4), {"window_stride": 0}, "window_stride", "must be even and at least 2, got 0"),
+        (line_shapes(4), {"window_stride": 30}, "window_stride",
+         "3 windows (28 pixels wide every 30 over 112) cannot fill 4 output positions; use a smaller window_stride"),
+        (line_shapes(4), {"conv_channels": 0}, "conv_channels", "must be at least 1, got 0"),
+        (line_shapes(4), {"dense_size": -3}, "dense_size", "must be at least 1, got -3"),
+        (line_shapes(4), {"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+    ],
+)
+def test_impossible_settings_are_rejected_naming_the_argument(network, shapes, args, argument, problem):
+    with pytest.raises(ArgumentError) as raised:
         network(shapes, **args)
+    assert (raised.value.argument, raised.value.problem) == (argument, problem)
 
 
 def test_plugin_module_registers_both_networks(bare_host, textrec_plugin):

@@ -23,7 +23,7 @@ averages windows ``floor(p * N / L)`` to ``ceil((p + 1) * N / L) - 1``), so ever
 read, and each position is still one dense layer over its windows' features (averaging after
 an affine layer equals averaging before it). With fixed-width lines ``W = 28 * max_length``
 and ``window_width == window_stride == 28`` there is one window per position and the pooling
-is the identity. Fewer windows than positions is an error. (The labs instead convolved groups
+is the identity. Fewer windows than positions is an error (of ``window_stride``). (The labs instead convolved groups
 of ``N // L`` windows and kept the first ``L`` outputs, which leaves the end of the line unread
 whenever ``N`` is not a multiple of ``L``: stride 14 gives ``2L - 1`` windows and a group of 1.)
 """
@@ -37,6 +37,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrec_core import DataShapes
+from textrec_core.errors import ArgumentError
+from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_lines.shapes import check_line_images, check_line_labels
 
 #: Two valid 3x3 convolutions shrink a side by 4 and 2x2 pooling halves it: 6 pixels leave 1.
 MIN_SIDE = 6
@@ -62,31 +65,30 @@ class Windows:
         return (self.height - 4) // 2, (self.window_width - 4) // 2
 
 
-def check_windows(shapes: DataShapes, window_width: int, window_stride: int) -> Windows:
-    """The window layout for ``shapes``; ``ValueError`` saying what is wrong with an impossible one."""
-    if len(shapes.input_shape) != 2:
-        raise ValueError(f"line CNNs read 2-D line images (H, W), got input shape {shapes.input_shape}")
-    if len(shapes.output_shape) != 1 or shapes.output_shape[0] < 1:
-        raise ValueError(
-            f"line CNNs predict a fixed-length sequence: output shape must be (max_length,), "
-            f"got {shapes.output_shape}"
-        )
-    (height, width), (max_length,) = shapes.input_shape, shapes.output_shape
-    if height < MIN_SIDE:
-        raise ValueError(f"line CNNs need images at least {MIN_SIDE} pixels tall, got height {height}")
+def check_windows(owner: str, shapes: DataShapes, window_width: int, window_stride: int) -> Windows:
+    """The window layout of ``owner`` (a factory's name) for ``shapes``. A bad window setting is an
+    :class:`~textrec_core.errors.ArgumentError` naming it; shapes no line CNN reads, a ``ValueError``."""
     if window_width < MIN_SIDE or window_width % 2:
-        raise ValueError(f"window_width must be even and at least {MIN_SIDE}, got {window_width}")
+        raise ArgumentError("window_width", f"must be even and at least {MIN_SIDE}, got {window_width}")
     if window_stride < 2 or window_stride % 2:
-        raise ValueError(f"window_stride must be even and at least 2, got {window_stride}")
+        raise ArgumentError("window_stride", f"must be even and at least 2, got {window_stride}")
+    height, width = check_line_images(owner, shapes, MIN_SIDE)
+    max_length = check_line_labels(owner, shapes)
     if window_width > width:
-        raise ValueError(f"window_width {window_width} is wider than the image ({width} pixels)")
+        raise ArgumentError("window_width", f"must be at most the image width ({width} pixels), got {window_width}")
     windows = Windows(height, width, window_width, window_stride, max_length)
     if windows.num_windows < max_length:
-        raise ValueError(
-            f"{windows.num_windows} windows ({window_width} pixels wide every {window_stride} over "
-            f"{width}) cannot fill {max_length} output positions; use a smaller window_stride"
+        raise ArgumentError(
+            "window_stride",
+            f"{windows.num_windows} windows ({window_width} pixels wide every {window_stride} over {width}) "
+            f"cannot fill {max_length} output positions; use a smaller window_stride",
         )
     return windows
+
+
+def _check_layers(conv_channels: int, dense_size: int, dropout: float) -> None:
+    check_sizes(conv_channels=conv_channels, dense_size=dense_size)
+    check_dropout(dropout)
 
 
 def _convolutions(conv_channels: int, dropout: float) -> list[nn.Module]:
@@ -163,8 +165,10 @@ def copy_time_distributed_weights(source: LineCnnTimeDistributed, target: LineCn
 def line_cnn_time_distributed(shapes: DataShapes, *, window_width: int = 28, window_stride: int = 28,
                               conv_channels: int = 32, dense_size: int = 128, dropout: float = 0.2) -> nn.Module:
     """A LeNet run on each window of a line, its window logits averaged into the positions."""
-    network = LineCnnTimeDistributed(check_windows(shapes, window_width, window_stride), shapes.num_classes,
-                                     conv_channels=conv_channels, dense_size=dense_size, dropout=dropout)
+    windows = check_windows("line_cnn_time_distributed", shapes, window_width, window_stride)
+    _check_layers(conv_channels, dense_size, dropout)
+    network = LineCnnTimeDistributed(windows, shapes.num_classes, conv_channels=conv_channels, dense_size=dense_size,
+                                     dropout=dropout)
     return network.to(memory_format=torch.channels_last)
 
 
@@ -174,6 +178,8 @@ def line_cnn_all_conv(shapes: DataShapes, *, window_width: int = 28, window_stri
 
     Convolution weights are channels-last: oneDNN's NHWC kernels train it about 1.6x faster on CPU.
     """
-    network = LineCnnAllConv(check_windows(shapes, window_width, window_stride), shapes.num_classes,
-                             conv_channels=conv_channels, dense_size=dense_size, dropout=dropout)
+    windows = check_windows("line_cnn_all_conv", shapes, window_width, window_stride)
+    _check_layers(conv_channels, dense_size, dropout)
+    network = LineCnnAllConv(windows, shapes.num_classes, conv_channels=conv_channels, dense_size=dense_size,
+                             dropout=dropout)
     return network.to(memory_format=torch.channels_last)

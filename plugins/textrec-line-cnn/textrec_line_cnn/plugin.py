@@ -1,6 +1,6 @@
 """Registers the line CNN networks and ``LineModel`` (alias ``line``) with textrec.
 
-``LineModel`` bundles are served by the core's ``LinePredictor``, so no predictor is registered here.
+``LineModel`` bundles are served by textrec-lines' ``LinePredictor``, so no predictor is registered here.
 """
 
 from textrec_core import hookimpl
@@ -10,6 +10,6 @@ from textrec_line_cnn.network import line_cnn_all_conv, line_cnn_time_distribute
 
 @hookimpl
 def textrec_register_components(register):
-    register.network("line_cnn_time_distributed", line_cnn_time_distributed)
-    register.network("line_cnn_all_conv", line_cnn_all_conv)
-    register.model("LineModel", LineModel, aliases=("line",))
+    register.network(line_cnn_time_distributed)
+    register.network(line_cnn_all_conv)
+    register.model(LineModel, aliases=("line",))

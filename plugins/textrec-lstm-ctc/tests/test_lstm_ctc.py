@@ -16,12 +16,12 @@ from torch import nn
 import textrec_lstm_ctc.plugin
 from textrec_core import DataShapes, TensorSplit, load_predictor
 from textrec_core.config import TrainArgs, resolve_args
-from textrec_core.errors import ConfigError
-from textrec_core.images import ink_bright, to_grayscale
-from textrec_core.line_predictor import fit_line
+from textrec_core.errors import ArgumentError, ConfigError
 from textrec_core.mapping import BLANK, EMNIST_MAPPING, LINE_MAPPING, PAD, START
-from textrec_core.metrics import character_error_rate, word_error_rate
 from textrec_core.plugins import components, reset_host
+from textrec_core.services.images import ink_bright, to_grayscale
+from textrec_core.services.metrics import character_error_rate, word_error_rate
+from textrec_lines import fit_line
 from textrec_lstm_ctc import LineLstmCtc, LineModelCtc, line_lstm_ctc
 
 NUM_CLASSES = len(LINE_MAPPING)
@@ -34,11 +34,12 @@ MEMORISING = {"conv_channels": 8, "lstm_size": 64, "lstm_layers": 1, "dropout": 
 
 def line_shapes(max_length: int, width: int | None = None, height: int = 28) -> DataShapes:
     """The lines dataset's shapes: fixed width ``28 * max_length`` unless given."""
-    return DataShapes((height, width or 28 * max_length), (max_length,), NUM_CLASSES)
+    return DataShapes((height, width or 28 * max_length), (max_length,), LINE_MAPPING)
 
 
 def fake_dataset(max_length: int, mapping=LINE_MAPPING, split: TensorSplit | None = None) -> SimpleNamespace:
-    return SimpleNamespace(mapping=mapping, shapes=line_shapes(max_length), train=split, val=split, test=split)
+    shapes = DataShapes((28, 28 * max_length), (max_length,), mapping)
+    return SimpleNamespace(shapes=shapes, train=split, val=split, test=split)
 
 
 def model_for(max_length: int, network: nn.Module | None = None, split: TensorSplit | None = None,
@@ -129,27 +130,44 @@ def test_convolution_weights_are_channels_last():
 
 
 @pytest.mark.parametrize(
-    ("shapes", "args", "message"),
+    ("shapes", "message"),
     [
-        (DataShapes((28 * 4,), (4,), NUM_CLASSES), {}, r"2-D line images \(H, W\), got input shape \(112,\)"),
-        (line_shapes(4, height=7), {}, "at least 8 pixels tall, got height 7"),
-        (line_shapes(4), {"window_width": 6}, "window_width must be even and at least 8, got 6"),
-        (line_shapes(4), {"window_width": 27}, "window_width must be even and at least 8, got 27"),
-        (line_shapes(4), {"window_stride": 7}, r"window_stride must be even, at least 2 and at most window_width "
-                                               r"\(28\), got 7"),
-        (line_shapes(4), {"window_stride": 0}, "window_stride must be even.*got 0"),
-        (line_shapes(4), {"window_stride": 30}, "window_stride must be even.*got 30"),
-        (line_shapes(4), {"conv_channels": 0}, "conv_channels must be at least 1, got 0"),
-        (line_shapes(4), {"lstm_size": 0}, "lstm_size must be at least 1, got 0"),
-        (line_shapes(4), {"lstm_layers": 0}, "lstm_layers must be at least 1, got 0"),
-        (line_shapes(4), {"dropout": 1.0}, r"dropout must lie in \[0, 1\), got 1.0"),
-        (line_shapes(8, width=140), {"window_stride": 28},
-         r"140-pixel lines give 5 frames \(window_width 28, window_stride 28\), fewer than the 8 label positions"),
+        (DataShapes((28 * 4,), (4,), LINE_MAPPING), r"2-D line images \(H, W\) at least 8 pixels tall, got input shape "
+                                                     r"\(112,\)"),
+        (line_shapes(4, height=7), r"at least 8 pixels tall, got input shape \(7, 112\)"),
+        (DataShapes((28, 112), (), LINE_MAPPING), r"labels of shape \(max_length,\), got \(\)"),
     ],
 )
-def test_impossible_settings_are_rejected(shapes, args, message):
-    with pytest.raises(ValueError, match=message):
+def test_shapes_it_cannot_read_are_rejected(shapes, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        line_lstm_ctc(shapes)
+    assert not isinstance(raised.value, ArgumentError)
+
+
+@pytest.mark.parametrize(
+    ("shapes", "args", "argument", "problem"),
+    [
+        (line_shapes(4), {"window_width": 6}, "window_width", "must be even and at least 8, got 6"),
+        (line_shapes(4), {"window_width": 27}, "window_width", "must be even and at least 8, got 27"),
+        (line_shapes(4), {"window_stride": 7}, "window_stride", "must be even, at least 2 and at most window_width "
+                                                                "(28), got 7"),
+        (line_shapes(4), {"window_stride": 0}, "window_stride", "must be even, at least 2 and at most window_width "
+                                                                "(28), got 0"),
+        (line_shapes(4), {"window_stride": 30}, "window_stride", "must be even, at least 2 and at most window_width "
+                                                                 "(28), got 30"),
+        (line_shapes(4), {"conv_channels": 0}, "conv_channels", "must be at least 1, got 0"),
+        (line_shapes(4), {"lstm_size": 0}, "lstm_size", "must be at least 1, got 0"),
+        (line_shapes(4), {"lstm_layers": 0}, "lstm_layers", "must be at least 1, got 0"),
+        (line_shapes(4), {"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+        (line_shapes(8, width=140), {"window_stride": 28}, "window_stride",
+         "140-pixel lines give 5 frames (window_width 28, window_stride 28), fewer than the 8 label positions; "
+         "use a smaller window_stride"),
+    ],
+)
+def test_impossible_settings_are_rejected_naming_the_argument(shapes, args, argument, problem):
+    with pytest.raises(ArgumentError) as raised:
         line_lstm_ctc(shapes, **args)
+    assert (raised.value.argument, raised.value.problem) == (argument, problem)
 
 
 def test_plugin_module_registers_the_network_and_the_model(bare_host, textrec_plugin):
@@ -301,24 +319,34 @@ def test_an_empty_split_has_zero_error_rates():
 
 def test_a_model_rebuilt_for_inference_reads_greedily_like_the_trained_one():
     logits = torch.randn(4, 20, NUM_CLASSES) * 3
-    rebuilt = LineModelCtc.for_inference(nn.Identity(), LINE_MAPPING, line_shapes(4))
+    rebuilt = LineModelCtc.for_inference(nn.Identity(), line_shapes(4))
     assert (rebuilt.decoder, rebuilt.variable_width) == ("greedy", True)
     assert rebuilt.decode(logits) == model_for(4).decode(logits)
 
 
 @pytest.mark.parametrize(
-    ("dataset", "args", "message"),
+    ("args", "argument", "problem"),
     [
-        (fake_dataset(4), {"decoder": "viterbi"}, "decoder must be one of greedy, beam, got 'viterbi'"),
-        (fake_dataset(4), {"beam_width": 0}, "beam_width must be at least 1, got 0"),
-        (fake_dataset(4, mapping=EMNIST_MAPPING), {}, "needs the <pad> token in the label mapping"),
-        (SimpleNamespace(mapping=LINE_MAPPING, shapes=DataShapes((28, 28), (), NUM_CLASSES)), {},
-         r"labels of shape \(max_length,\), got \(\)"),
+        ({"decoder": "viterbi"}, "decoder", "must be one of 'greedy', 'beam', got 'viterbi'"),
+        ({"beam_width": 0}, "beam_width", "must be at least 1, got 0"),
     ],
 )
-def test_bad_model_settings_are_rejected(dataset, args, message):
+def test_bad_model_arguments_are_rejected_naming_them(args, argument, problem):
+    with pytest.raises(ArgumentError) as raised:
+        LineModelCtc(fake_dataset(4), nn.Identity(), **args)
+    assert (raised.value.argument, raised.value.problem) == (argument, problem)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "message"),
+    [
+        (fake_dataset(4, mapping=EMNIST_MAPPING), "LineModelCtc needs the <pad>, <blank> tokens in the label mapping"),
+        (SimpleNamespace(shapes=DataShapes((28, 28), (), LINE_MAPPING)), r"labels of shape \(max_length,\), got \(\)"),
+    ],
+)
+def test_data_it_cannot_read_is_rejected(dataset, message):
     with pytest.raises(ValueError, match=message):
-        LineModelCtc(dataset, nn.Identity(), **args)
+        LineModelCtc(dataset, nn.Identity())
 
 
 def test_the_config_layer_checks_model_args_by_their_type_hints():
@@ -408,7 +436,9 @@ def bundle_images() -> list[np.ndarray]:
 @pytest.fixture
 def predictor(memorised, tmp_path):
     args = {**MEMORISING, "window_width": 28, "window_stride": 14}
-    return load_predictor(memorised[0].save(tmp_path / "bundle", network="line_lstm_ctc", network_args=args))
+    bundle = memorised[0].save(tmp_path / "bundle", model="LineModelCtc", network="line_lstm_ctc", network_args=args,
+                               model_args={})
+    return load_predictor(bundle)
 
 
 def test_a_saved_bundle_predicts_what_the_model_reads(memorised, predictor):

@@ -26,8 +26,8 @@ natural width.
 
 Sequence. A bidirectional LSTM (``lstm_layers`` layers of ``lstm_size`` units each way, dropout
 between layers) gives every frame the context of the whole line, then dropout and a linear
-layer give logits ``(B, T, num_classes)`` over the full line mapping; the CTC blank is
-``LINE_MAPPING.index(BLANK)``.
+layer give logits ``(B, T, num_classes)`` over the dataset's alphabet (``shapes.mapping``), its
+``<blank>`` the CTC blank.
 
 With 28-pixel-high lines and the defaults, a 952-pixel line is 67 frames, about two per
 character slot of the 34-character lines: CTC needs at least one frame per character plus one
@@ -46,9 +46,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from textrec_core import DataShapes
+from textrec_core.errors import ArgumentError
+from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_lines.shapes import check_line_images, check_line_labels
 
 #: A 4x4 convolution with stride 2 and a 3x3 convolution leave 1 row or column of 8.
 MIN_SIDE = 8
+
+
+def frame_count(width: int, window_width: int, window_stride: int) -> int:
+    """The number of frames of a line ``width`` pixels wide (see the module docstring)."""
+    return 1 + max(0, math.ceil((width - window_width) / window_stride))
 
 
 class LineLstmCtc(nn.Module):
@@ -75,7 +83,7 @@ class LineLstmCtc(nn.Module):
 
     def output_length(self, width: int) -> int:
         """The number of frames for an input ``width`` pixels wide (see the module docstring)."""
-        return 1 + max(0, math.ceil((width - self.window_width) / self.window_stride))
+        return frame_count(width, self.window_width, self.window_stride)
 
     def frame_features(self, images: torch.Tensor) -> torch.Tensor:
         """The normalized CNN frames ``(B, T, lstm_size)``: frame ``t`` depends only on its window's pixels."""
@@ -95,33 +103,28 @@ def line_lstm_ctc(shapes: DataShapes, *, window_width: int = 28, window_stride: 
                   lstm_size: int = 128, lstm_layers: int = 2, dropout: float = 0.2) -> nn.Module:
     """A CNN over frames of the line, a bidirectional LSTM and per-frame class scores, for CTC.
 
-    ``ValueError`` naming the bad value when the settings cannot work: images that are not 2-D
-    or are shorter than 8 pixels, odd or too small windows, a stride wider than the window
-    (columns between frames would go unread), non-positive sizes, or training lines with fewer
-    frames than label positions (CTC needs a frame per character).
+    Checked before anything is built: odd or too small windows, a stride wider than the window
+    (columns between frames would go unread), non-positive sizes, a dropout outside [0, 1) and a
+    stride leaving training lines fewer frames than label positions (CTC needs a frame per
+    character) raise :class:`~textrec_core.errors.ArgumentError` naming the argument; images
+    that are not 2-D or are shorter than 8 pixels, and labels not shaped ``(max_length,)``, a
+    ``ValueError``.
     """
-    if len(shapes.input_shape) != 2:
-        raise ValueError(f"line_lstm_ctc reads 2-D line images (H, W), got input shape {shapes.input_shape}")
-    height, width = shapes.input_shape
-    if height < MIN_SIDE:
-        raise ValueError(f"line_lstm_ctc needs images at least {MIN_SIDE} pixels tall, got height {height}")
     if window_width < MIN_SIDE or window_width % 2:
-        raise ValueError(f"window_width must be even and at least {MIN_SIDE}, got {window_width}")
+        raise ArgumentError("window_width", f"must be even and at least {MIN_SIDE}, got {window_width}")
     if window_stride < 2 or window_stride % 2 or window_stride > window_width:
-        raise ValueError(f"window_stride must be even, at least 2 and at most window_width ({window_width}), "
-                         f"got {window_stride}")
-    for name, value in (("conv_channels", conv_channels), ("lstm_size", lstm_size), ("lstm_layers", lstm_layers)):
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        raise ArgumentError("window_stride", f"must be even, at least 2 and at most window_width ({window_width}), "
+                                             f"got {window_stride}")
+    check_sizes(conv_channels=conv_channels, lstm_size=lstm_size, lstm_layers=lstm_layers)
+    check_dropout(dropout)
+    height, width = check_line_images("line_lstm_ctc", shapes, MIN_SIDE)
+    max_length = check_line_labels("line_lstm_ctc", shapes)
+    frames = frame_count(width, window_width, window_stride)
+    if frames < max_length:
+        raise ArgumentError("window_stride", f"{width}-pixel lines give {frames} frames (window_width {window_width}, "
+                                             f"window_stride {window_stride}), fewer than the {max_length} label "
+                                             f"positions; use a smaller window_stride")
     network = LineLstmCtc(height, shapes.num_classes, window_width=window_width, window_stride=window_stride,
                           conv_channels=conv_channels, lstm_size=lstm_size, lstm_layers=lstm_layers, dropout=dropout)
-    if len(shapes.output_shape) == 1 and network.output_length(width) < shapes.output_shape[0]:
-        raise ValueError(
-            f"{width}-pixel lines give {network.output_length(width)} frames (window_width {window_width}, "
-            f"window_stride {window_stride}), fewer than the {shapes.output_shape[0]} label positions; "
-            f"use a smaller window_stride"
-        )
     # Channels-last convolution weights make oneDNN pick its faster NHWC kernels (see lenet).
     return network.to(memory_format=torch.channels_last)

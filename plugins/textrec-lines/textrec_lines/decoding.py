@@ -1,0 +1,57 @@
+"""``DecodingModel``: a sequence model that reads with a choice of decoder, greedy or beam search.
+
+Model arguments ``decoder`` (``"greedy"`` or ``"beam"``) and ``beam_width`` (at least 1, used by
+the beam) are checked when the model is built (:class:`~textrec_core.errors.ArgumentError`).
+
+Metrics: ``loss``, then ``cer`` and ``wer`` of the texts read with the configured decoder; with
+``decoder="beam"`` also ``cer_greedy``, the character error rate of greedy reading, so one run
+reports what the beam search gains. All are corpus-level (:mod:`textrec_lines.text_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from textrec_core import TorchModel
+from textrec_core.errors import ArgumentError
+from textrec_core.model import InferenceData
+from textrec_core.protocols import Dataset
+from textrec_lines.sequence import SequenceModel
+from textrec_lines.text_errors import TEXT_ERROR_RATIOS, text_error_sums
+
+DECODERS = ("greedy", "beam")
+
+
+class DecodingModel(SequenceModel):
+    """See the module docstring. Subclasses read a batch with either decoder and pass that reading
+    to :meth:`reading_error_sums` from ``batch_metrics`` or ``evaluation_step``."""
+
+    def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str,
+                 beam_width: int) -> None:
+        if decoder not in DECODERS:
+            raise ArgumentError("decoder", f"must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}")
+        if beam_width < 1:
+            raise ArgumentError("beam_width", f"must be at least 1, got {beam_width}")
+        super().__init__(dataset, network)
+        self.decoder = decoder
+        self.beam_width = beam_width
+
+    @property
+    def ratios(self) -> dict[str, tuple[str, str]]:
+        """``loss``, ``cer`` and ``wer``; with the beam decoder also ``cer_greedy``."""
+        ratios = {**TorchModel.ratios, **TEXT_ERROR_RATIOS}
+        if self.decoder == "beam":
+            ratios["cer_greedy"] = ("greedy_char_edits", "truth_chars")
+        return ratios
+
+    def reading_error_sums(self, read: Callable[[str], list[str]], labels: torch.Tensor) -> dict[str, int]:
+        """:func:`~textrec_lines.text_errors.text_error_sums` of ``read(self.decoder)``, the batch's
+        texts read with the configured decoder, against the texts of ``labels``; with the beam
+        decoder also ``greedy_char_edits``, the character edits of ``read("greedy")``."""
+        truths = self.label_text(labels)
+        sums = text_error_sums(read(self.decoder), truths)
+        if self.decoder == "beam":
+            sums["greedy_char_edits"] = text_error_sums(read("greedy"), truths)["char_edits"]
+        return sums
