@@ -40,10 +40,10 @@ from textrec_core.protocols import DataShapes
 
 
 def untrained_bundle(directory: Path, max_length: int = 34) -> Path:
-    shapes = DataShapes((28, 28 * max_length), (max_length,), len(LINE_MAPPING))
+    shapes = DataShapes((28, 28 * max_length), (max_length,), LINE_MAPPING)
     network = components().get("network", "line_cnn_all_conv")(shapes)
-    meta = {"model": "LineModel", "network": "line_cnn_all_conv", "network_args": {}, "predictor": "LinePredictor",
-            "shapes": shapes_to_dict(shapes), "mapping": LINE_MAPPING.to_list()}
+    meta = {"model": "LineModel", "network": "line_cnn_all_conv", "network_args": {}, "model_args": {},
+            "predictor": "LinePredictor", "shapes": shapes_to_dict(shapes), "mapping": LINE_MAPPING.to_list()}
     return write_bundle(directory / "model", network, meta)
 
 

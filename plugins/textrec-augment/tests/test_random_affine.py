@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from textrec_augment import random_affine
+from textrec_core.errors import ArgumentError
 from textrec_core.plugins import components
 
 
@@ -47,10 +48,24 @@ def test_a_shift_only_moves_ink_by_at_most_the_shift():
     assert columns.min() >= 11 - 2 and columns.max() <= 11 + 2 and columns.unique().numel() > 1
 
 
-@pytest.mark.parametrize("args", [{"scale": 1.0}, {"degrees": -1}, {"shift": -2}])
-def test_invalid_settings(args):
-    with pytest.raises(ValueError, match="random_affine"):
-        random_affine(**args)
+@pytest.mark.parametrize(
+    ("argument", "value", "problem"),
+    [
+        ("degrees", -1, "must be a finite number of at least 0, got -1"),
+        ("degrees", float("inf"), "got inf"),
+        ("scale", 1.0, "must be a finite number of at least 0 and below 1, got 1.0"),
+        ("scale", float("nan"), "got nan"),
+        ("shear", 90, "below 90, got 90"),
+        ("shear", -5.0, "got -5.0"),
+        ("shift", -2, "got -2"),
+        ("shift", "2", "got '2'"),
+        ("shift", None, "got None"),
+    ],
+)
+def test_a_bad_setting_is_an_argument_error_naming_it(argument, value, problem):
+    with pytest.raises(ArgumentError, match=problem) as raised:
+        random_affine(**{argument: value})
+    assert raised.value.argument == argument
 
 
 def test_registered_as_an_augmenter():

@@ -8,9 +8,12 @@ Uncovered pixels become background (0, the dark side of bright-ink-on-dark image
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
+
+from textrec_core.errors import ArgumentError
 
 
 class RandomAffine:
@@ -44,7 +47,15 @@ def random_affine(
     *, degrees: float = 10.0, scale: float = 0.1, shear: float = 10.0, shift: float = 2.0
 ) -> RandomAffine:
     """Rotation up to ``degrees``, scale within ``1 ± scale``, shear up to ``shear`` degrees and a
-    shift up to ``shift`` pixels each way, drawn independently per image."""
-    if min(degrees, scale, shear, shift) < 0 or scale >= 1:
-        raise ValueError("random_affine needs non-negative settings and scale < 1")
+    shift up to ``shift`` pixels each way, drawn independently per image.
+
+    Every setting is a finite number of at least 0; ``scale`` is below 1 (a factor of 0 would
+    collapse the image) and ``shear`` below 90 degrees. A bad value raises :class:`ArgumentError`
+    naming it.
+    """
+    limits = {"degrees": (degrees, math.inf), "scale": (scale, 1), "shear": (shear, 90), "shift": (shift, math.inf)}
+    for argument, (value, below) in limits.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < below:
+            upper = "" if below == math.inf else f" and below {below}"
+            raise ArgumentError(argument, f"must be a finite number of at least 0{upper}, got {value!r}")
     return RandomAffine(degrees=degrees, scale=scale, shear=shear, shift=shift)

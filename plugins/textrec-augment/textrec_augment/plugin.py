@@ -6,4 +6,4 @@ from textrec_core import hookimpl
 
 @hookimpl
 def textrec_register_components(register):
-    register.augmenter("random_affine", random_affine)
+    register.augmenter(random_affine)

@@ -8,22 +8,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from textrec_character.report import plot_confusion_matrix
 from textrec_core import TorchModel
 from textrec_core.protocols import Split
-from textrec_core.reports import plot_confusion_matrix
 
 
 class CharacterModel(TorchModel):
-    """Classifies single-character images; metrics: ``loss`` and ``accuracy``."""
+    """Classifies single-character images; metrics: ``loss`` (mean cross-entropy) and ``accuracy``
+    (the fraction of samples whose most likely class is the label). Takes no model arguments."""
 
-    name = "CharacterModel"
     predictor = "CharacterPredictor"
+    ratios = {**TorchModel.ratios, "accuracy": ("correct", "samples")}
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits, labels)
 
     def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        return {"accuracy": (logits.argmax(dim=1) == labels).sum().item()}
+        """``correct``: how many samples of the batch are classified as labelled."""
+        return {"correct": (logits.argmax(dim=1) == labels).sum().item()}
 
     def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
         conf, index = F.softmax(logits, dim=1).max(dim=1)
@@ -44,6 +46,7 @@ class CharacterModel(TorchModel):
         return counts.view(n, n).numpy()
 
     def write_report(self, split: Split, out_dir: Path) -> list[Path]:
+        """``confusion_matrix.png`` of ``split`` in ``out_dir``."""
         matrix = self.confusion_matrix(split)
         accuracy = np.trace(matrix) / max(matrix.sum(), 1)
         path = plot_confusion_matrix(

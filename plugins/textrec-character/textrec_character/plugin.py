@@ -7,5 +7,5 @@ from textrec_core import hookimpl
 
 @hookimpl
 def textrec_register_components(register):
-    register.model("CharacterModel", CharacterModel, aliases=("character",))
-    register.predictor("CharacterPredictor", CharacterPredictor)
+    register.model(CharacterModel, aliases=("character",))
+    register.predictor(CharacterPredictor)

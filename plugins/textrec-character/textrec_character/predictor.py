@@ -1,9 +1,9 @@
 """``CharacterPredictor``: reads one character from an image (inference only).
 
 Preprocessing: the image is made grayscale and bright-ink-on-dark (the core's polarity rule,
-``textrec_core.images``). An image already of the model's input size is used as it is; any other
-is cropped to its ink, centred in a square with a margin of 2/28 of its side (EMNIST's framing)
-and resized to the input size.
+``textrec_core.services.images``). An image already of the model's input size is used as it is;
+any other is cropped to its ink, centred in a square with a margin of 2/28 of its side (EMNIST's
+framing) and resized to the input size.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from skimage.transform import resize
 
 from textrec_core.errors import InputImageError
-from textrec_core.images import ImageInput, ink_bright, to_grayscale
 from textrec_core.predictor import ImagePredictor
+from textrec_core.services.images import ImageInput, ink_bright, to_grayscale
 
 INK_THRESHOLD = 0.2
 
@@ -38,7 +38,10 @@ def frame_character(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 class CharacterPredictor(ImagePredictor):
-    """Serves a ``CharacterModel`` bundle: ``predict(image) -> (character, confidence)``."""
+    """Serves a ``CharacterModel`` bundle: ``predict(image) -> (character, confidence)``.
+
+    Built by :func:`~textrec_core.predictor.load_predictor` as ``CharacterPredictor(model, bundle)``.
+    """
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
         return frame_character(ink_bright(to_grayscale(image)), self.input_shape)

@@ -119,10 +119,15 @@ def test_the_reference_renderer_gives_identical_lines(args):
         assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
 
 
+NOT_COMPILED = "the compiled paste is not built (the plugin was installed without a C compiler)"
+needs_compiled_paste = pytest.mark.skipif(not paste.COMPILED, reason=NOT_COMPILED)
 #: Every paste that must equal the reference; the compiled one is built wherever a C compiler is.
-PASTES = [paste.compiled_paste, paste.numpy_paste]
+PASTES = [pytest.param(paste.compiled_paste, marks=needs_compiled_paste, id="compiled"),
+          pytest.param(paste.numpy_paste, id="numpy")]
 
 
+@pytest.mark.skipif(os.environ.get("TEXTREC_REQUIRE_COMPILED_PASTE") != "1",
+                    reason="checked only where TEXTREC_REQUIRE_COMPILED_PASTE=1 (tox sets it)")
 def test_the_compiled_paste_is_installed_and_used():
     assert paste.COMPILED, "the plugin was installed without its compiled paste: install a C compiler and reinstall"
     choices = draw_choices(["ab"], POOL, np.random.default_rng(0), max_length=3, min_overlap=0, max_overlap=0.3)
@@ -152,6 +157,7 @@ def test_every_paste_agrees_on_a_large_batch_of_every_stride(paste_lines, max_ov
     assert np.array_equal(paste_lines(choices, POOL), paste.reference_paste(choices, POOL))
 
 
+@needs_compiled_paste
 def test_the_compiled_paste_refuses_slots_outside_the_pool_or_the_line():
     choices = draw_choices(["ab", "c"], POOL, np.random.default_rng(0), max_length=2, min_overlap=0, max_overlap=0)
     images = np.zeros((2, 28, 56), np.uint8)

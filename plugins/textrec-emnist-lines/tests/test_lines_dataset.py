@@ -1,17 +1,19 @@
-"""EmnistLinesDataset: splits, caching, fresh lines per epoch, and glyphs kept to their split."""
+"""EmnistLinesDataset: arguments checked before any work, splits, caching, fresh lines per epoch, and
+glyphs kept to their split."""
 
 from __future__ import annotations
-
-import types
 
 import numpy as np
 import pytest
 import torch
 
-from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit, hookimpl
-from textrec_core.errors import ConfigError
+from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit
+from textrec_core.errors import ArgumentError
 from textrec_core.mapping import LINE_MAPPING, PAD
+from textrec_emnist import EmnistDataset
 from textrec_emnist_lines import EmnistLinesDataset
+from textrec_emnist_lines.dataset import CHARACTER_SOURCES
+from textrec_hershey import SyntheticCharactersDataset
 
 #: Pixel value of every glyph of each split of the tagged character dataset.
 TAGS = {"train": 100, "val": 150, "test": 200}
@@ -20,10 +22,11 @@ TAGS = {"train": 100, "val": 150, "test": 200}
 class TaggedCharacters:
     """A character dataset whose glyphs are solid blocks, a different brightness per split."""
 
-    mapping = EMNIST_MAPPING
-    shapes = DataShapes((28, 28), (), 62)
+    shapes = DataShapes((28, 28), (), EMNIST_MAPPING)
+    prepared = 0
 
     def prepare(self) -> None:
+        TaggedCharacters.prepared += 1
         labels = torch.arange(62).repeat(2)
         self.splits = {}
         for name, value in TAGS.items():
@@ -45,15 +48,10 @@ class TaggedCharacters:
 
 
 @pytest.fixture
-def tagged(textrec_plugin):
-    plugin = types.SimpleNamespace()
-
-    @hookimpl
-    def textrec_register_components(register):
-        register.dataset("TaggedCharacters", TaggedCharacters)
-
-    plugin.textrec_register_components = textrec_register_components
-    textrec_plugin(plugin, name="tagged-characters")
+def tagged(monkeypatch):
+    """``char_source="TaggedCharacters"`` for one test."""
+    monkeypatch.setitem(CHARACTER_SOURCES, "TaggedCharacters", TaggedCharacters)
+    monkeypatch.setattr(TaggedCharacters, "prepared", 0)
 
 
 def small(**overrides) -> EmnistLinesDataset:
@@ -70,7 +68,7 @@ def texts_of(labels: torch.Tensor) -> list[str]:
 def test_shapes_and_splits(tagged):
     dataset = small()
     dataset.prepare()
-    assert dataset.shapes == DataShapes((28, 12 * 28), (12,), len(LINE_MAPPING))
+    assert dataset.shapes == DataShapes((28, 12 * 28), (12,), LINE_MAPPING)
     for split, size in (("train", 40), ("val", 16), ("test", 16)):
         images, labels = next(iter(getattr(dataset, split).batches(100)))
         assert images.shape == (size, 28, 12 * 28) and images.dtype == torch.float32
@@ -125,30 +123,66 @@ def test_a_damaged_cache_is_generated_again(tagged, tmp_path, monkeypatch):
     assert torch.equal(first.test.images, second.test.images)
 
 
+BAD_ARGUMENTS = [
+    ("max_length", 0, "must be at least 1, got 0"),
+    ("max_length", 8.0, "must be an integer, got 8.0"),
+    ("min_overlap", -0.1, r"must be in \[0, 1\), got -0.1"),
+    ("min_overlap", float("nan"), "got nan"),
+    ("max_overlap", 1.0, r"must be at least min_overlap \(0.0\) and below 1, got 1.0"),
+    ("max_overlap", "0.2", "got '0.2'"),
+    ("num_train", -5, "must be at least 1, got -5"),
+    ("num_val", 0, "must be at least 1, got 0"),
+    ("num_test", None, "must be an integer, got None"),
+    ("seed", -1, "must be at least 0, got -1"),
+    ("seed", 0.5, "must be an integer, got 0.5"),
+    ("char_source", "digits", "unknown character dataset 'digits'; expected one of EmnistDataset, emnist, "
+                              "SyntheticCharactersDataset, synthetic"),
+    ("char_source", ["emnist"], "unknown character dataset"),
+    ("text_source", "no/such/file.txt", "expected 'brown' or 'builtin' or the path of a UTF-8 text file, "
+                                        "got 'no/such/file.txt'"),
+    ("text_source", 3, "got 3"),
+    ("fresh_train_lines", "yes", "must be true or false, got 'yes'"),
+]
+
+
+@pytest.mark.parametrize(("argument", "value", "problem"), BAD_ARGUMENTS)
+def test_a_bad_argument_is_an_argument_error_naming_it(argument, value, problem):
+    with pytest.raises(ArgumentError, match=problem) as raised:
+        EmnistLinesDataset(**{argument: value})
+    assert raised.value.argument == argument
+
+
+def test_max_overlap_below_min_overlap_names_max_overlap():
+    with pytest.raises(ArgumentError, match=r"at least min_overlap \(0.5\) and below 1, got 0.2") as raised:
+        EmnistLinesDataset(min_overlap=0.5, max_overlap=0.2)
+    assert raised.value.argument == "max_overlap"
+
+
 @pytest.mark.parametrize(
-    ("args", "field"),
-    [({"max_length": 0}, "max_length"), ({"min_overlap": -0.1}, "max_overlap"), ({"max_overlap": 1.0}, "max_overlap"),
-     ({"min_overlap": 0.5, "max_overlap": 0.2}, "max_overlap"), ({"num_val": 0}, "num_train")],
+    ("char_source", "dataset_class"),
+    [("emnist", EmnistDataset), ("EmnistDataset", EmnistDataset), ("synthetic", SyntheticCharactersDataset),
+     ("SyntheticCharactersDataset", SyntheticCharactersDataset)],
 )
-def test_invalid_arguments(args, field):
-    with pytest.raises(ConfigError, match=f"dataset_args.{field}"):
-        EmnistLinesDataset(**args)
+def test_char_source_names_a_character_dataset_by_name_or_alias(char_source, dataset_class):
+    assert isinstance(EmnistLinesDataset(char_source=char_source).characters, dataset_class)
 
 
-def test_char_source_must_use_the_emnist_alphabet(textrec_plugin):
-    class Digits(TaggedCharacters):
-        mapping = type(EMNIST_MAPPING)("0123456789")
+def test_a_text_file_is_a_text_source(tagged, tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("many happy words " * 20, encoding="utf-8")
+    dataset = small(text_source=str(path), num_val=4)
+    dataset.prepare()
+    _, labels = next(iter(dataset.val.batches(4)))
+    assert set(" ".join(texts_of(labels)).split()) <= {"many", "happy", "words"}
 
-    plugin = types.SimpleNamespace()
 
-    @hookimpl
-    def textrec_register_components(register):
-        register.dataset("Digits", Digits)
-
-    plugin.textrec_register_components = textrec_register_components
-    textrec_plugin(plugin, name="digits")
-    with pytest.raises(ConfigError, match="does not use the 62-class EMNIST alphabet"):
-        small(char_source="Digits").prepare()
+def test_construction_and_shapes_prepare_nothing(tagged, tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTREC_DATA_DIR", str(tmp_path))
+    for char_source in CHARACTER_SOURCES:
+        dataset = EmnistLinesDataset(char_source=char_source, max_length=5)
+        assert dataset.shapes == DataShapes((28, 140), (5,), LINE_MAPPING)
+    assert TaggedCharacters.prepared == 0
+    assert not any(tmp_path.iterdir())
 
 
 def test_real_emnist_characters_and_brown_sentences(mirror, monkeypatch):

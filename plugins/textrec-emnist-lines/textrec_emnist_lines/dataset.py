@@ -1,10 +1,13 @@
 """``EmnistLinesDataset``: images of handwritten lines spelled with EMNIST-format characters.
 
-Each line spells a span of ``text_source`` (at most ``max_length`` characters, cut at word
-boundaries) with character images drawn at random from ``char_source``, neighbours overlapping
-by a per-line fraction drawn from [``min_overlap``, ``max_overlap``]. Lines of the train split
-use only the character dataset's train images, validation lines its validation images and test
-lines its test images, so no test glyph is seen in training.
+Each line spells a span of ``text_source`` (``"brown"``, ``"builtin"`` or the path of a UTF-8
+text file; at most ``max_length`` characters, cut at word boundaries) with character images
+drawn at random from ``char_source`` (a name in :data:`CHARACTER_SOURCES`: textrec-emnist's
+``EmnistDataset`` or textrec-hershey's ``SyntheticCharactersDataset``, with their default
+arguments), neighbours overlapping by a per-line fraction drawn from [``min_overlap``,
+``max_overlap``]. Lines of the train split use only the character dataset's train images,
+validation lines its validation images and test lines its test images, so no test glyph is seen
+in training.
 
 Images are 28 pixels high and ``max_length * 28`` wide (fixed width): the line starts at the
 left edge and the rest is black padding. Labels are the text's indices in the core's
@@ -14,28 +17,42 @@ Validation and test lines are generated once and cached under ``$TEXTREC_DATA_DI
 keyed by every argument and a digest of the glyphs used. Training lines are generated fresh for
 every epoch as batches are drawn (``fresh_train_lines``, the default: the model never sees the
 same line twice); with ``fresh_train_lines=False`` they are generated once and cached too.
+
+The constructor checks every argument (:class:`~textrec_core.errors.ArgumentError`) and reads no
+data; ``prepare()`` loads the text, then prepares the character dataset and the lines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from textrec_core import DataShapes, TensorSplit
-from textrec_core.download import data_dir
-from textrec_core.errors import ConfigError
-from textrec_core.fileio import load_arrays, save_arrays
-from textrec_core.mapping import EMNIST_MAPPING, LINE_MAPPING
-from textrec_core.splits import PreparedSplits
+from textrec_core import DataShapes, PreparedSplits, TensorSplit
+from textrec_core.errors import ArgumentError
+from textrec_core.mapping import LINE_MAPPING
+from textrec_core.services.download import data_dir
+from textrec_core.services.fileio import load_arrays, save_arrays
+from textrec_emnist import EmnistDataset
 from textrec_emnist_lines.generator import GlyphPool, render_lines
-from textrec_emnist_lines.text import load_text, normalize, sample_texts
+from textrec_emnist_lines.text import NAMED_SOURCES, load_text, normalize, sample_texts
+from textrec_hershey import SyntheticCharactersDataset
 
 CACHE_VERSION = 2
 SPLITS = ("train", "val", "test")
+#: The character datasets ``char_source`` names (by registered name or alias); each uses the 62
+#: EMNIST classes, 28x28 images, and is built with its default arguments.
+CHARACTER_SOURCES: dict[str, type[PreparedSplits]] = {
+    "EmnistDataset": EmnistDataset,
+    "emnist": EmnistDataset,
+    "SyntheticCharactersDataset": SyntheticCharactersDataset,
+    "synthetic": SyntheticCharactersDataset,
+}
 
 
 class LineSource:
@@ -83,35 +100,41 @@ class EmnistLinesDataset(PreparedSplits):
     def __init__(self, *, max_length: int = 34, min_overlap: float = 0.0, max_overlap: float = 0.33,
                  num_train: int = 10000, num_val: int = 1000, num_test: int = 1000, seed: int = 0,
                  char_source: str = "emnist", text_source: str = "brown", fresh_train_lines: bool = True) -> None:
-        if max_length < 1:
-            raise ConfigError("dataset_args.max_length", f"must be at least 1, got {max_length}")
-        if not 0 <= min_overlap <= max_overlap < 1:
-            raise ConfigError("dataset_args.max_overlap",
-                              f"need 0 <= min_overlap <= max_overlap < 1, got {min_overlap} and {max_overlap}")
-        if min(num_train, num_val, num_test) < 1:
-            raise ConfigError("dataset_args.num_train", "num_train, num_val and num_test must each be at least 1")
+        _check_integer("max_length", max_length, minimum=1)
+        if not (_is_number(min_overlap) and 0 <= min_overlap < 1):
+            raise ArgumentError("min_overlap", f"must be in [0, 1), got {min_overlap!r}")
+        if not (_is_number(max_overlap) and min_overlap <= max_overlap < 1):
+            raise ArgumentError("max_overlap", f"must be at least min_overlap ({min_overlap}) and below 1, "
+                                f"got {max_overlap!r}")
+        sizes = {"train": num_train, "val": num_val, "test": num_test}
+        for split, size in sizes.items():
+            _check_integer(f"num_{split}", size, minimum=1)
+        _check_integer("seed", seed, minimum=0)
+        if not isinstance(char_source, str) or char_source not in CHARACTER_SOURCES:
+            raise ArgumentError("char_source", f"unknown character dataset {char_source!r}; "
+                                f"expected one of {', '.join(CHARACTER_SOURCES)}")
+        if not isinstance(text_source, str) or not (text_source in NAMED_SOURCES or Path(text_source).is_file()):
+            raise ArgumentError("text_source", f"expected {' or '.join(map(repr, NAMED_SOURCES))} or the path of a "
+                                f"UTF-8 text file, got {text_source!r} (no such file)")
+        if not isinstance(fresh_train_lines, bool):
+            raise ArgumentError("fresh_train_lines", f"must be true or false, got {fresh_train_lines!r}")
         self.args = {"max_length": max_length, "min_overlap": min_overlap, "max_overlap": max_overlap,
                      "seed": seed, "char_source": char_source, "text_source": text_source}
-        self.sizes = {"train": num_train, "val": num_val, "test": num_test}
+        self.sizes = sizes
         self.fresh_train_lines = fresh_train_lines
+        self.characters = CHARACTER_SOURCES[char_source]()
         self.splits = {}
 
     @property
     def shapes(self) -> DataShapes:
         length = self.args["max_length"]
-        return DataShapes((28, 28 * length), (length,), len(self.mapping))
+        return DataShapes((28, 28 * length), (length,), self.mapping)
 
     def prepare(self) -> None:
-        from textrec_core.plugins import components
-
-        chars = components().get("dataset", self.args["char_source"])()
-        if chars.mapping != EMNIST_MAPPING:
-            raise ConfigError("dataset_args.char_source",
-                              f"{self.args['char_source']!r} does not use the 62-class EMNIST alphabet")
-        chars.prepare()
-        corpus = normalize(load_text(self.args["text_source"]))
+        corpus = normalize(load_text(self.args["text_source"]))  # before the characters: fails in seconds
+        self.characters.prepare()
         for index, name in enumerate(SPLITS):
-            glyphs = getattr(chars, name)
+            glyphs = getattr(self.characters, name)
             source = LineSource(GlyphPool(glyphs.images.numpy(), glyphs.labels.numpy()), corpus,
                                 self.args["max_length"], self.args["min_overlap"], self.args["max_overlap"])
             if name == "train" and self.fresh_train_lines:
@@ -132,3 +155,15 @@ class EmnistLinesDataset(PreparedSplits):
         images, labels = source.draw(self.sizes[name], rng)
         save_arrays(path, images=images, labels=labels)
         return TensorSplit(torch.from_numpy(images), torch.from_numpy(labels))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_integer(argument: str, value: object, minimum: int) -> None:
+    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ArgumentError(argument, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise ArgumentError(argument, f"must be at least {minimum}, got {value}")

@@ -6,4 +6,4 @@ from textrec_emnist_lines.dataset import EmnistLinesDataset
 
 @hookimpl
 def textrec_register_components(register):
-    register.dataset("EmnistLinesDataset", EmnistLinesDataset, aliases=("emnist_lines",))
+    register.dataset(EmnistLinesDataset, aliases=("emnist_lines",))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textrec_core.errors import ChecksumError, ConfigError, DataError, DownloadError
+from textrec_core.errors import ArgumentError, ChecksumError, DataError, DownloadError
 from textrec_core.mapping import EMNIST_CHARACTERS
 from textrec_emnist.files import (
     OFFICIAL_MEMBERS,
@@ -77,9 +77,9 @@ def _cached_names(members: dict[str, bytes]) -> list[str]:
 def test_member_names_match_the_official_table():
     assert {member_name(split, part) for split in SPLITS for part in PARTS} == set(OFFICIAL_MEMBERS)
     assert member_name("byclass", "test-labels") == "gzip/emnist-byclass-test-labels-idx1-ubyte.gz"
-    with pytest.raises(ConfigError, match="unknown EMNIST split 'bogus'"):
+    with pytest.raises(ArgumentError, match="^split: unknown EMNIST split 'bogus'"):
         member_name("bogus", "test-labels")
-    with pytest.raises(ConfigError, match="unknown EMNIST file 'valid-images'"):
+    with pytest.raises(ValueError, match="unknown EMNIST file 'valid-images'"):
         member_name("byclass", "valid-images")
 
 

@@ -2,22 +2,26 @@
 
 The validation split is a seeded random ``val_fraction`` of the official train split;
 ``subsample_fraction`` then keeps a seeded random fraction of the remaining train samples.
-The parsed arrays are cached as ``$TEXTREC_DATA_DIR/emnist/processed/<split>.npz``, tagged with
-the digests of the files they came from; a stale or damaged cache is rebuilt from those files.
+The parsed arrays are cached as ``$TEXTREC_DATA_DIR/emnist/processed/<split>-v<CACHE_VERSION>.npz``,
+tagged with the digests of the files they came from; a stale or damaged cache is rebuilt from
+those files.
+
+The constructor checks every argument (:class:`~textrec_core.errors.ArgumentError`) and reads
+nothing; ``prepare()`` fetches, verifies and parses the files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import numbers
 
 import numpy as np
 import torch
 
-from textrec_core import CharacterMapping, DataShapes, TensorSplit
-from textrec_core.download import data_dir, sha256_file
-from textrec_core.errors import ConfigError
-from textrec_core.fileio import load_arrays, save_arrays
-from textrec_core.splits import PreparedSplits
+from textrec_core import CharacterMapping, DataShapes, PreparedSplits, TensorSplit
+from textrec_core.errors import ArgumentError
+from textrec_core.services.download import data_dir, sha256_file
+from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_emnist.files import PARTS, ensure_members, split_characters
 from textrec_emnist.idx import emnist_upright, read_idx
 
@@ -29,12 +33,16 @@ class EmnistDataset(PreparedSplits):
 
     def __init__(self, *, split: str = "byclass", subsample_fraction: float | None = None,
                  val_fraction: float = 0.1, seed: int = 0) -> None:
-        if subsample_fraction is not None and not 0 < subsample_fraction <= 1:
-            raise ConfigError("dataset_args.subsample_fraction", f"must be in (0, 1], got {subsample_fraction}")
-        if not 0 < val_fraction < 1:
-            raise ConfigError("dataset_args.val_fraction", f"must be in (0, 1), got {val_fraction}")
+        self.mapping = CharacterMapping(split_characters(split))  # checks split
+        if subsample_fraction is not None and not (_is_number(subsample_fraction) and 0 < subsample_fraction <= 1):
+            raise ArgumentError("subsample_fraction", f"must be in (0, 1] or null, got {subsample_fraction!r}")
+        if not (_is_number(val_fraction) and 0 < val_fraction < 1):
+            raise ArgumentError("val_fraction", f"must be in (0, 1), got {val_fraction!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ArgumentError("seed", f"must be an integer, got {seed!r}")
+        if seed < 0:
+            raise ArgumentError("seed", f"must be at least 0, got {seed}")
         self.split = split
-        self.mapping = CharacterMapping(split_characters(split))
         self.subsample_fraction = subsample_fraction
         self.val_fraction = val_fraction
         self.seed = seed
@@ -42,7 +50,7 @@ class EmnistDataset(PreparedSplits):
 
     @property
     def shapes(self) -> DataShapes:
-        return DataShapes((28, 28), (), len(self.mapping))
+        return DataShapes((28, 28), (), self.mapping)
 
     def prepare(self) -> None:
         arrays = self._load_arrays()
@@ -74,3 +82,7 @@ class EmnistDataset(PreparedSplits):
             arrays[part] = np.ascontiguousarray(emnist_upright(arrays[part]))
         save_arrays(cache, source=np.array(digest), **arrays)
         return arrays
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

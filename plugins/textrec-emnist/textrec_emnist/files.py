@@ -26,7 +26,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from textrec_core.download import (
+from textrec_core.errors import ArgumentError, ChecksumError, DataError, DownloadError
+from textrec_core.mapping import EMNIST_CHARACTERS
+from textrec_core.services.download import (
     data_dir,
     data_mirror,
     fetch,
@@ -36,8 +38,6 @@ from textrec_core.download import (
     save_stream,
     verify_file,
 )
-from textrec_core.errors import ChecksumError, ConfigError, DataError, DownloadError
-from textrec_core.mapping import EMNIST_CHARACTERS
 
 ARCHIVE_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
 SPLITS = ("balanced", "byclass", "bymerge", "digits", "letters", "mnist")
@@ -110,10 +110,11 @@ _CHARACTERS: dict[str, tuple[str, ...]] = {
 
 def member_name(split: str, part: str) -> str:
     """The archive member holding ``part`` (one of :data:`PARTS`) of ``split`` (one of :data:`SPLITS`),
-    e.g. ``gzip/emnist-byclass-test-images-idx3-ubyte.gz``; :class:`ConfigError` for unknown names."""
+    e.g. ``gzip/emnist-byclass-test-images-idx3-ubyte.gz``. An unknown split raises :class:`ArgumentError`
+    naming ``split`` (as :func:`split_characters` does), an unknown part ``ValueError``."""
     _check_split(split)
     if part not in PARTS:
-        raise ConfigError("part", f"unknown EMNIST file {part!r}; expected one of {', '.join(PARTS)}")
+        raise ValueError(f"unknown EMNIST file {part!r}; expected one of {', '.join(PARTS)}")
     kind = "idx3" if part.endswith("images") else "idx1"
     return f"gzip/emnist-{split}-{part}-{kind}-ubyte.gz"
 
@@ -123,7 +124,8 @@ def split_characters(split: str) -> tuple[str, ...]:
 
     The mapping of each split is fixed by the distribution, so it is built in rather than read
     from ``emnist-{split}-mapping.txt``. ``letters`` labels run from 1 (``A``/``a``) to 26
-    (``Z``/``z``), so index 0 is the placeholder ``<unused>``.
+    (``Z``/``z``), so index 0 is the placeholder ``<unused>``. Raises :class:`ArgumentError` for
+    an unknown split.
     """
     _check_split(split)
     return _CHARACTERS[split]
@@ -143,7 +145,7 @@ def ensure_members(
     ``archive_url``, whose members' ``(size, sha256)`` are ``checksums`` (tests pass their own).
     Raises :class:`DataError` when the mirror lacks its ``SHA256SUMS`` or a file, or the archive
     lacks a member or is corrupt; :class:`DownloadError` or :class:`ChecksumError` as
-    :func:`~textrec_core.download.fetch` does. Files that fail verification never land in the cache.
+    :func:`~textrec_core.services.download.fetch` does. Files that fail verification never land in the cache.
     """
     names = {part: member_name(split, part) for part in parts}
     root = data_dir() / "emnist"
@@ -159,8 +161,9 @@ def ensure_members(
 
 
 def _check_split(split: str) -> None:
+    """Raise :class:`ArgumentError` naming ``split`` unless it is one of :data:`SPLITS`."""
     if split not in SPLITS:
-        raise ConfigError("split", f"unknown EMNIST split {split!r}; expected one of {', '.join(SPLITS)}")
+        raise ArgumentError("split", f"unknown EMNIST split {split!r}; expected one of {', '.join(SPLITS)}")
 
 
 def _is_cached(root: Path, name: str, checksums: Mapping[str, tuple[int, str]]) -> bool:

@@ -6,4 +6,4 @@ from textrec_emnist.dataset import EmnistDataset
 
 @hookimpl
 def textrec_register_components(register):
-    register.dataset("EmnistDataset", EmnistDataset, aliases=("emnist",))
+    register.dataset(EmnistDataset, aliases=("emnist",))

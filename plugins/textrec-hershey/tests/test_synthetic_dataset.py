@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit
+from textrec_core.errors import ArgumentError
 from textrec_hershey import SyntheticCharactersDataset
 
 SIZES = {"num_train": 200, "num_val": 62, "num_test": 70}
@@ -32,8 +33,7 @@ def dataset(tmp_path, monkeypatch) -> SyntheticCharactersDataset:
 
 
 def test_splits_have_the_requested_sizes_and_emnist_format(dataset):
-    assert dataset.mapping == EMNIST_MAPPING
-    assert dataset.shapes == DataShapes((28, 28), (), 62)
+    assert dataset.shapes == DataShapes((28, 28), (), EMNIST_MAPPING)
     for name, size in zip(("train", "val", "test"), SIZES.values()):
         split = getattr(dataset, name)
         assert len(split) == size
@@ -121,7 +121,25 @@ def test_reading_a_split_before_prepare_is_an_error(name):
         getattr(SyntheticCharactersDataset(**SIZES), name)
 
 
-@pytest.mark.parametrize("args", [{"num_train": 0}, {"num_val": 0}, {"num_test": -5}])
-def test_sizes_below_one_are_rejected(args):
-    with pytest.raises(ValueError, match=r"num_train, num_val and num_test must each be at least 1"):
-        SyntheticCharactersDataset(**{**SIZES, **args})
+@pytest.mark.parametrize(
+    ("argument", "value", "problem"),
+    [
+        ("num_train", 0, "must be at least 1, got 0"),
+        ("num_val", -5, "must be at least 1, got -5"),
+        ("num_test", 2.5, "must be an integer, got 2.5"),
+        ("num_train", True, "must be an integer, got True"),
+        ("seed", -1, "must be at least 0, got -1"),
+        ("seed", "7", "must be an integer, got '7'"),
+    ],
+)
+def test_a_bad_argument_is_an_argument_error_naming_it(argument, value, problem):
+    with pytest.raises(ArgumentError, match=problem) as raised:
+        SyntheticCharactersDataset(**{**SIZES, argument: value})
+    assert raised.value.argument == argument
+
+
+def test_construction_and_shapes_render_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTREC_DATA_DIR", str(tmp_path))
+    dataset = SyntheticCharactersDataset()
+    assert dataset.shapes.input_shape == (28, 28) and dataset.shapes.num_classes == 62
+    assert not any(tmp_path.iterdir())

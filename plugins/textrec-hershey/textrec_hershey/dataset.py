@@ -3,18 +3,22 @@
 Needs no download: every image is drawn from the seed (sample ``i`` of a split depends only on
 the seed, the split and ``i``), so two machines with the same arguments get the same data. The
 rendered arrays are cached under ``$TEXTREC_DATA_DIR/synthetic`` keyed by their arguments.
+The constructor checks every argument (:class:`~textrec_core.errors.ArgumentError`) and renders
+nothing; ``prepare()`` renders or reads the cache.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from textrec_core import EMNIST_MAPPING, DataShapes, TensorSplit
-from textrec_core.download import data_dir
-from textrec_core.fileio import load_arrays, save_arrays
-from textrec_core.splits import PreparedSplits
+from textrec_core import EMNIST_MAPPING, DataShapes, PreparedSplits, TensorSplit
+from textrec_core.errors import ArgumentError
+from textrec_core.services.download import data_dir
+from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_hershey.render import balanced_labels, render_characters
 
 CACHE_VERSION = 1
@@ -38,21 +42,31 @@ def render_split(num_samples: int, seed: int, progress: bool = True) -> tuple[np
     return images, labels
 
 
+def _check_integer(argument: str, value: object, minimum: int) -> None:
+    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ArgumentError(argument, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise ArgumentError(argument, f"must be at least {minimum}, got {value}")
+
+
 class SyntheticCharactersDataset(PreparedSplits):
     """Synthetic handwriting-like characters: 28x28, the 62 EMNIST byclass classes, offline."""
 
     mapping = EMNIST_MAPPING
 
     def __init__(self, *, num_train: int = 20000, num_val: int = 2000, num_test: int = 4000, seed: int = 0) -> None:
-        if min(num_train, num_val, num_test) < 1:
-            raise ValueError("num_train, num_val and num_test must each be at least 1")
-        self.sizes = {"train": num_train, "val": num_val, "test": num_test}
+        sizes = {"train": num_train, "val": num_val, "test": num_test}
+        for split, size in sizes.items():
+            _check_integer(f"num_{split}", size, minimum=1)
+        _check_integer("seed", seed, minimum=0)
+        self.sizes = sizes
         self.seed = seed
         self.splits = {}
 
     @property
     def shapes(self) -> DataShapes:
-        return DataShapes((28, 28), (), len(self.mapping))
+        return DataShapes((28, 28), (), self.mapping)
 
     def prepare(self) -> None:
         for split, size in self.sizes.items():

@@ -6,4 +6,4 @@ from textrec_hershey.dataset import SyntheticCharactersDataset
 
 @hookimpl
 def textrec_register_components(register):
-    register.dataset("SyntheticCharactersDataset", SyntheticCharactersDataset, aliases=("synthetic",))
+    register.dataset(SyntheticCharactersDataset, aliases=("synthetic",))

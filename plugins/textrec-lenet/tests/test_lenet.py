@@ -7,21 +7,27 @@ import torch
 from torch import nn
 
 import textrec_lenet.plugin
-from textrec_core import DataShapes
+from textrec_core import EMNIST_MAPPING, CharacterMapping, DataShapes
+from textrec_core.errors import ArgumentError
 from textrec_core.plugins import components, reset_host
 from textrec_lenet import LeNet, lenet
 
-CHARACTERS = DataShapes((28, 28), (), 62)
+CHARACTERS = DataShapes((28, 28), (), EMNIST_MAPPING)
+
+
+def shapes(input_shape: tuple[int, ...], num_classes: int, output_shape: tuple[int, ...] = ()) -> DataShapes:
+    """Shapes of ``num_classes`` classes (the first of the EMNIST alphabet)."""
+    return DataShapes(input_shape, output_shape, CharacterMapping(EMNIST_MAPPING.tokens[:num_classes]))
 
 
 @pytest.mark.parametrize(
     ("shapes", "args"),
     [
         (CHARACTERS, {}),
-        (DataShapes((32, 20), (), 62), {}),
-        (DataShapes((20, 32), (), 10), {"conv_channels": 4, "dense_size": 16}),
-        (DataShapes((6, 6), (), 3), {"conv_channels": 2, "dense_size": 8, "dropout": 0.0}),
-        (DataShapes((7, 9), (), 5), {"conv_channels": 2}),
+        (shapes((32, 20), 62), {}),
+        (shapes((20, 32), 10), {"conv_channels": 4, "dense_size": 16}),
+        (shapes((6, 6), 3), {"conv_channels": 2, "dense_size": 8, "dropout": 0.0}),
+        (shapes((7, 9), 5), {"conv_channels": 2}),
     ],
 )
 def test_output_is_one_row_of_logits_per_image(shapes, args):
@@ -50,15 +56,34 @@ def test_dropout_is_active_in_training_and_off_in_evaluation():
     assert torch.equal(network(images), network(images))
 
 
+@pytest.mark.parametrize(
+    ("argument", "value", "problem"),
+    [
+        ("conv_channels", -3, "must be at least 1, got -3"),
+        ("conv_channels", 0, "must be at least 1, got 0"),
+        ("conv_channels", 8.0, "must be an integer, got 8.0"),
+        ("dense_size", 0, "must be at least 1, got 0"),
+        ("dense_size", "128", "must be an integer, got '128'"),
+        ("dropout", 1, r"must be in \[0, 1\), got 1"),
+        ("dropout", -0.5, "got -0.5"),
+        ("dropout", float("inf"), "got inf"),
+    ],
+)
+def test_a_bad_argument_is_an_argument_error_naming_it(argument, value, problem):
+    with pytest.raises(ArgumentError, match=problem) as raised:
+        lenet(CHARACTERS, **{argument: value})
+    assert raised.value.argument == argument
+
+
 @pytest.mark.parametrize("input_shape", [(5, 28), (28, 5), (4, 4), (784,), (1, 28, 28)])
 def test_tiny_or_non_2d_images_are_rejected(input_shape):
     with pytest.raises(ValueError, match=r"lenet needs 2-D images of at least 6x6 pixels, got"):
-        lenet(DataShapes(input_shape, (), 62))
+        lenet(shapes(input_shape, 62))
 
 
 def test_sequence_outputs_are_rejected():
     with pytest.raises(ValueError, match=r"single characters; output shape \(32,\) is not supported"):
-        lenet(DataShapes((28, 128), (32,), 80))
+        lenet(shapes((28, 128), 62, (32,)))
 
 
 def test_plugin_module_registers_lenet(bare_host, textrec_plugin):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
 from textrec_core import DataShapes
+from textrec_core.errors import ArgumentError
 
 
 class LeNet(nn.Module):
@@ -30,7 +33,14 @@ class LeNet(nn.Module):
 
 
 def lenet(shapes: DataShapes, *, conv_channels: int = 32, dense_size: int = 128, dropout: float = 0.2) -> nn.Module:
-    """The ``lenet`` network for single-character images of at least 6x6 pixels."""
+    """The ``lenet`` network for single-character images of at least 6x6 pixels.
+
+    A bad argument raises :class:`ArgumentError` naming it; data of other shapes, ``ValueError``.
+    """
+    _check_integer("conv_channels", conv_channels)
+    _check_integer("dense_size", dense_size)
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+        raise ArgumentError("dropout", f"must be in [0, 1), got {dropout!r}")
     if shapes.output_shape != ():
         raise ValueError(f"lenet classifies single characters; output shape {shapes.output_shape} is not supported")
     if len(shapes.input_shape) != 2 or min(shapes.input_shape) < 6:
@@ -40,3 +50,11 @@ def lenet(shapes: DataShapes, *, conv_channels: int = 32, dense_size: int = 128,
     # Channels-last convolution weights make oneDNN pick its NHWC kernels: about 1.7x faster
     # training on CPU (docs/performance.md). Results are the same up to float rounding.
     return network.to(memory_format=torch.channels_last)
+
+
+def _check_integer(argument: str, value: object) -> None:
+    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ArgumentError(argument, f"must be an integer, got {value!r}")
+    if value < 1:
+        raise ArgumentError(argument, f"must be at least 1, got {value}")

@@ -6,4 +6,4 @@ from textrec_lenet.network import lenet
 
 @hookimpl
 def textrec_register_components(register):
-    register.network("lenet", lenet)
+    register.network(lenet)

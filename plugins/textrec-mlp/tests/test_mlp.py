@@ -7,20 +7,26 @@ import torch
 from torch import nn
 
 import textrec_mlp.plugin
-from textrec_core import DataShapes
+from textrec_core import EMNIST_MAPPING, CharacterMapping, DataShapes
+from textrec_core.errors import ArgumentError
 from textrec_core.plugins import components, reset_host
 from textrec_mlp import mlp
 
-CHARACTERS = DataShapes((28, 28), (), 62)
+CHARACTERS = DataShapes((28, 28), (), EMNIST_MAPPING)
+
+
+def shapes(input_shape: tuple[int, ...], num_classes: int, output_shape: tuple[int, ...] = ()) -> DataShapes:
+    """Shapes of ``num_classes`` classes (the first of the EMNIST alphabet)."""
+    return DataShapes(input_shape, output_shape, CharacterMapping(EMNIST_MAPPING.tokens[:num_classes]))
 
 
 @pytest.mark.parametrize(
     ("shapes", "args"),
     [
         (CHARACTERS, {}),
-        (DataShapes((28, 28), (), 10), {"layer_size": 32, "num_layers": 1}),
-        (DataShapes((32, 20), (), 62), {"layer_size": 64, "num_layers": 5, "dropout": 0.0}),
-        (DataShapes((7, 9), (), 3), {"layer_size": 1}),
+        (shapes((28, 28), 10), {"layer_size": 32, "num_layers": 1}),
+        (shapes((32, 20), 62), {"layer_size": 64, "num_layers": 5, "dropout": 0.0}),
+        (shapes((7, 9), 3), {"layer_size": 1}),
     ],
 )
 def test_output_is_one_row_of_logits_per_image(shapes, args):
@@ -55,16 +61,27 @@ def test_no_dropout_gives_deterministic_training_outputs():
 
 
 @pytest.mark.parametrize(
-    "args", [{"layer_size": 0}, {"num_layers": 0}, {"dropout": 1.0}, {"dropout": -0.1}],
+    ("argument", "value", "problem"),
+    [
+        ("layer_size", 0, "must be at least 1, got 0"),
+        ("layer_size", 2.5, "must be an integer, got 2.5"),
+        ("num_layers", -3, "must be at least 1, got -3"),
+        ("num_layers", True, "must be an integer, got True"),
+        ("dropout", 1.0, r"must be in \[0, 1\), got 1.0"),
+        ("dropout", -0.1, "got -0.1"),
+        ("dropout", float("nan"), "got nan"),
+        ("dropout", "0.2", "got '0.2'"),
+    ],
 )
-def test_invalid_arguments_are_rejected_naming_the_limits(args):
-    with pytest.raises(ValueError, match=r"layer_size >= 1, num_layers >= 1 and 0 <= dropout < 1"):
-        mlp(CHARACTERS, **args)
+def test_a_bad_argument_is_an_argument_error_naming_it(argument, value, problem):
+    with pytest.raises(ArgumentError, match=problem) as raised:
+        mlp(CHARACTERS, **{argument: value})
+    assert raised.value.argument == argument
 
 
 def test_sequence_outputs_are_rejected():
     with pytest.raises(ValueError, match=r"single characters; output shape \(32,\) is not supported"):
-        mlp(DataShapes((28, 128), (32,), 80))
+        mlp(shapes((28, 128), 62, (32,)))
 
 
 def test_plugin_module_registers_mlp(bare_host, textrec_plugin):

@@ -6,4 +6,4 @@ from textrec_mlp.network import mlp
 
 @hookimpl
 def textrec_register_components(register):
-    register.network("mlp", mlp)
+    register.network(mlp)

@@ -1,8 +1,8 @@
 """Fixtures of the web plugin's tests: a tiny line model trained offline, test lines as PNG files,
 and real servers (gunicorn, textrec-serve) started as subprocesses on loopback.
 
-The model needs the textrec-emnist-lines (with textrec-emnist, textrec-hershey) and
-textrec-line-cnn plugins installed.
+The model needs the textrec-emnist-lines (with textrec-emnist, textrec-hershey), textrec-line-cnn
+and textrec-lines (its ``LinePredictor``) plugins installed.
 """
 
 from __future__ import annotations

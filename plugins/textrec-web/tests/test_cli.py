@@ -42,8 +42,8 @@ def test_bundles_that_cannot_be_served_exit_2(tmp_path, capsys):
     (tmp_path / "bundle.json").write_text("{not json")
     err = usage_error(["--model", str(tmp_path)], capsys)
     assert err.startswith("textrec-serve: error:") and "not valid JSON" in err and "Traceback" not in err
-    meta = {"format": "textrec-bundle", "version": 1, "model": "NoSuchModel", "network": "nonet", "network_args": {},
-            "predictor": "NoSuchPredictor", "shapes": {}, "mapping": []}
+    meta = {"format": "textrec-bundle", "version": 2, "model": "NoSuchModel", "network": "nonet", "network_args": {},
+            "model_args": {}, "predictor": "NoSuchPredictor", "shapes": {}, "mapping": []}
     (tmp_path / "bundle.json").write_text(json.dumps(meta))
     err = usage_error(["--model", str(tmp_path)], capsys)
     assert "NoSuchPredictor" in err and len(err.strip().splitlines()) == 1
