@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from textrec_core import load_predictor
-from textrec_core.bundle import shapes_to_dict, write_bundle
 from textrec_core.mapping import LINE_MAPPING
 from textrec_core.plugins import components
 from textrec_core.protocols import DataShapes
@@ -41,13 +40,10 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def save_untrained(network_name: str, model_name: str, max_length: int, directory: Path) -> Path:
-    shapes = DataShapes((28, 28 * max_length), (max_length,), len(LINE_MAPPING))
+    shapes = DataShapes((28, 28 * max_length), (max_length,), LINE_MAPPING)
     table = components()
-    network = table.get("network", network_name)(shapes)
-    predictor = table.get("model", model_name).predictor
-    meta = {"model": model_name, "network": network_name, "network_args": {}, "predictor": predictor,
-            "shapes": shapes_to_dict(shapes), "mapping": LINE_MAPPING.to_list()}
-    return write_bundle(directory / "model", network, meta)
+    model = table.get("model", model_name).for_inference(table.get("network", network_name)(shapes), shapes)
+    return model.save(directory / "model", model=model_name, network=network_name, network_args={}, model_args={})
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from textrec_core.config import TrainArgs
 from textrec_core.plugins import components
-from textrec_core.splits import TensorSplit
+from textrec_core.services.splits import TensorSplit
 
 
 def bare_loop(network: torch.nn.Module, split: TensorSplit, batch_size: int, epochs: int, lr: float) -> float:
@@ -47,14 +47,14 @@ class OneBatchValidation:
     """The dataset's first ``samples`` training samples, validation cut to one batch (~free)."""
 
     def __init__(self, dataset, batch_size: int, samples: int) -> None:
-        self.mapping, self.shapes, self.test = dataset.mapping, dataset.shapes, dataset.test
+        self.shapes, self.test = dataset.shapes, dataset.test
         self.train = dataset.train.subset(torch.arange(min(samples, len(dataset.train))))
         self.val = dataset.val.subset(torch.arange(min(batch_size, len(dataset.val))))
 
 
 def textrec_fit(model_cls, dataset, network: torch.nn.Module, batch_size: int, epochs: int, lr: float) -> float:
     model = model_cls(dataset, network)
-    args = TrainArgs(batch_size=batch_size, epochs=epochs, learning_rate=lr, patience=0)
+    args = TrainArgs(batch_size=batch_size, epochs=epochs, learning_rate=lr, patience=0, precision="float32")
     start = time.perf_counter()
     model.fit(args, progress=True)
     return epochs * len(dataset.train) / (time.perf_counter() - start)

@@ -83,7 +83,8 @@ def list_components(as_json: bool) -> int:
     table = components()
     listing: dict[str, Any] = {
         kind: [
-            {"name": e.name, "aliases": list(e.aliases), "provider": e.provider, "summary": e.summary}
+            {"name": e.name, "aliases": list(e.aliases), "provider": e.provider, "summary": e.summary,
+             "train_defaults": dict(e.train_defaults)}
             for e in table[kind]
         ]
         for kind in KINDS
@@ -97,6 +98,8 @@ def list_components(as_json: bool) -> int:
         for e in listing[kind]:
             aliases = f" (aliases: {', '.join(e['aliases'])})" if e["aliases"] else ""
             print(f"  {e['name']}{aliases}  [{e['provider']}]  {e['summary']}")
+            if e["train_defaults"]:
+                print("      recipe: " + ", ".join(f"{k} {v}" for k, v in e["train_defaults"].items()))
         if not listing[kind]:
             print("  (none)")
     for error in errors:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import attrs
+
+from textrec_core.config import TrainArgs
 from textrec_core.registry import Registry
 
 KINDS: tuple[str, ...] = ("dataset", "network", "model", "augmenter", "predictor")
@@ -36,18 +39,30 @@ class ComponentRegister:
         self._components = components
         self._provider = provider
 
-    def _add(self, kind: str, factory: Callable[..., Any], name: str | None, aliases: Iterable[str]) -> None:
+    def _add(self, kind: str, factory: Callable[..., Any], name: str | None, aliases: Iterable[str],
+             train_defaults: Mapping[str, Any] | None = None) -> None:
         self._components[kind].register(
-            name or factory.__name__, factory, provider=self._provider, aliases=tuple(aliases)
+            name or factory.__name__, factory, provider=self._provider, aliases=tuple(aliases),
+            train_defaults=train_defaults,
         )
 
     def dataset(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
         """A class or function returning a :class:`~textrec_core.protocols.Dataset`."""
         self._add("dataset", factory, name, aliases)
 
-    def network(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
-        """A :class:`~textrec_core.protocols.Network` factory of ``torch.nn.Module``."""
-        self._add("network", factory, name, aliases)
+    def network(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = (),
+                train_defaults: Mapping[str, Any] | None = None) -> None:
+        """A :class:`~textrec_core.protocols.Network` factory of ``torch.nn.Module``.
+
+        ``train_defaults`` is the network's training recipe: ``train_args`` values used where a
+        config does not set them (``{"lr_schedule": "onecycle", "learning_rate": 0.003}``). Each
+        key must be a field of :class:`~textrec_core.config.TrainArgs` (``ValueError`` otherwise).
+        """
+        unknown = set(train_defaults or {}) - {field.name for field in attrs.fields(TrainArgs)}
+        if unknown:
+            raise ValueError(f"train_defaults of network {name or factory.__name__!r} has unknown "
+                             f"train_args {', '.join(sorted(unknown))}")
+        self._add("network", factory, name, aliases, train_defaults)
 
     def model(self, factory: Callable[..., Any], name: str | None = None, *, aliases: Iterable[str] = ()) -> None:
         """A class implementing :class:`~textrec_core.protocols.Model`."""

@@ -10,6 +10,7 @@ import inspect
 import json
 import re
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +171,12 @@ def structure_config(data: Any) -> ExperimentConfig:
     return config
 
 
-def parse_config(text_or_path: str) -> ExperimentConfig:
-    """Parse the CLI's CONFIG: a JSON object literal or a ``.json`` / ``.yaml`` / ``.yml`` file."""
+def read_config(text_or_path: str) -> Any:
+    """The plain data of the CLI's CONFIG: a JSON object literal or a ``.json`` / ``.yaml`` /
+    ``.yml`` file (not yet validated: see :func:`structure_config`)."""
     source = text_or_path.strip()
     if source.startswith("{"):
-        return structure_config(_load_json(source, "the config"))
+        return _load_json(source, "the config")
     path = Path(text_or_path)
     if path.suffix not in (".json", ".yaml", ".yml"):
         raise ConfigError("", f"CONFIG must be a JSON object or a .json/.yaml file, got {text_or_path!r}")
@@ -182,13 +184,27 @@ def parse_config(text_or_path: str) -> ExperimentConfig:
         raise ConfigError("", f"config file {str(path)!r} does not exist")
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
-        return structure_config(_load_json(text, str(path)))
+        return _load_json(text, str(path))
     import yaml
 
     try:
-        return structure_config(yaml.safe_load(text))
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError("", f"{path} is not valid YAML: {exc}") from None
+
+
+def parse_config(text_or_path: str) -> ExperimentConfig:
+    """Read and validate the CLI's CONFIG (see :func:`read_config`)."""
+    return structure_config(read_config(text_or_path))
+
+
+def with_train_defaults(data: Any, defaults: Mapping[str, Any]) -> Any:
+    """``data`` with ``defaults`` filling the ``train_args`` keys it does not set (a network's
+    recipe); data that is not a config object, or whose ``train_args`` is no object, is
+    returned as it is for :func:`structure_config` to report."""
+    if not defaults or not isinstance(data, dict) or not isinstance(data.get("train_args", {}), dict):
+        return data
+    return {**data, "train_args": {**defaults, **data.get("train_args", {})}}
 
 
 def _load_json(text: str, where: str) -> Any:

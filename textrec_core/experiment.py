@@ -13,7 +13,14 @@ import attrs
 import torch
 
 from textrec_core.components import Components
-from textrec_core.config import ExperimentConfig, parse_config, resolve_args, unstructure_config
+from textrec_core.config import (
+    ExperimentConfig,
+    read_config,
+    resolve_args,
+    structure_config,
+    unstructure_config,
+    with_train_defaults,
+)
 from textrec_core.errors import ArgumentError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
 from textrec_core.protocols import Augmenter, Dataset, Model
@@ -99,10 +106,23 @@ def build(resolved: Resolved) -> Built:
     return Built(resolved, dataset, model, augmenters)
 
 
+def load_config(config_source: str, table: Components) -> ExperimentConfig:
+    """Read and validate ``config_source``; the ``train_args`` it leaves out come from its
+    network's recipe (``train_defaults`` at registration), then from :class:`~textrec_core.config.TrainArgs`."""
+    data = read_config(config_source)
+    name = data.get("network") if isinstance(data, dict) else None
+    network = table["network"].get(name) if isinstance(name, str) and name in table["network"] else None
+    defaults = network.train_defaults if network is not None else {}
+    if defaults:
+        log.info("train_args from %s's recipe (where the config sets none): %s", network.name,
+                 ", ".join(f"{key} {value}" for key, value in defaults.items()))
+    return structure_config(with_train_defaults(data, defaults))
+
+
 def check_experiment(config_source: str, table: Components | None = None) -> Built:
     """Parse, resolve and build the experiment ``config_source`` describes, doing no work on data."""
-    config = parse_config(config_source)
-    return build(resolve(config, table if table is not None else components()))
+    table = table if table is not None else components()
+    return build(resolve(load_config(config_source, table), table))
 
 
 def select_device(gpu: int | None) -> torch.device:
@@ -132,15 +152,16 @@ def run_experiment(
 
     Every argument is checked, and every component built, before the data is prepared."""
     _require_train_extra()
-    config = parse_config(config_source)
     for error in load_errors():
         log.warning("warning: %s", error)
+    table = components()
+    config = load_config(config_source, table)
     device = select_device(gpu)
     train_args = config.train_args
     if train_args.num_threads:
         torch.set_num_threads(train_args.num_threads)
     seed_everything(train_args.seed)
-    built = build(resolve(config, components()))
+    built = build(resolve(config, table))
     try:
         built.dataset.prepare()
     except ArgumentError as exc:

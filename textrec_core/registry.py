@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -40,13 +40,15 @@ KNOWN_PROVIDERS: dict[str, str] = {
 
 @attrs.frozen
 class Entry:
-    """One registered component: its canonical name, the object, its aliases and provider."""
+    """One registered component: its canonical name, the object, its aliases and provider, and
+    (networks) the ``train_args`` its recipe sets where a config leaves them out."""
 
     name: str
     obj: Any
     provider: str
     aliases: tuple[str, ...] = ()
     summary: str = ""
+    train_defaults: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 class Registry:
@@ -62,9 +64,11 @@ class Registry:
         self._lookup: dict[str, Entry] = {}
 
     def register(
-        self, name: str, obj: Any, *, provider: str, aliases: tuple[str, ...] = (), summary: str = ""
+        self, name: str, obj: Any, *, provider: str, aliases: tuple[str, ...] = (), summary: str = "",
+        train_defaults: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = Entry(name, obj, provider, tuple(aliases), summary or _first_line(obj.__doc__))
+        entry = Entry(name, obj, provider, tuple(aliases), summary or _first_line(obj.__doc__),
+                      dict(train_defaults or {}))
         for key in (name, *entry.aliases):
             if key in self._lookup:
                 other = self._lookup[key]
