@@ -39,6 +39,12 @@ def test_seed_config_parses_with_defaults():
         ({**BASE, "train_args": {"learning_rate": -1}}, "train_args.learning_rate: must be positive"),
         ({**BASE, "train_args": {"patience": -1}}, "train_args.patience: must be 0 (off) or more"),
         ({**BASE, "train_args": {"max_grad_norm": 0}}, "train_args.max_grad_norm: must be positive"),
+        ({**BASE, "train_args": {"max_minutes": 0}}, "train_args.max_minutes: must be positive, got 0.0"),
+        ({**BASE, "train_args": {"precision": "float16"}},
+         "train_args.precision: expected one of auto, float32, bfloat16, got 'float16'"),
+        ({**BASE, "train_args": {"precision": "bf16"}}, "train_args.precision: expected one of"),
+        ({**BASE, "train_args": {"lr_schedule": "cosine"}},
+         "train_args.lr_schedule: expected one of constant, onecycle, got 'cosine'"),
         ({**BASE, "train_args": {"num_threads": "two"}}, "train_args.num_threads: expected int, got str"),
         ({**BASE, "train_args": 5}, "train_args: expected"),
         ({**BASE, "network_args": [1]}, "network_args: expected a mapping"),
@@ -49,6 +55,16 @@ def test_seed_config_parses_with_defaults():
 )
 def test_config_errors_name_the_field(data, expected):
     assert expected in error_of(data)
+
+
+@pytest.mark.parametrize("precision", ["auto", "float32", "bfloat16"])
+def test_precision_choices_are_accepted(precision):
+    assert structure_config({**BASE, "train_args": {"precision": precision}}).train_args.precision == precision
+
+
+def test_precision_defaults_to_auto_and_schedule_to_constant():
+    train_args = structure_config(BASE).train_args
+    assert (train_args.precision, train_args.lr_schedule) == ("auto", "constant")
 
 
 def test_json_syntax_error_gives_position():

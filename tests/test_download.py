@@ -14,8 +14,9 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from textrec_core import download
-from textrec_core.download import (
+import textrec_core
+from textrec_core.errors import ChecksumError, DataError, DownloadError
+from textrec_core.services.download import (
     data_dir,
     data_mirror,
     fetch,
@@ -24,7 +25,6 @@ from textrec_core.download import (
     read_source,
     sha256_file,
 )
-from textrec_core.errors import ChecksumError, DataError, DownloadError
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, so it spans several reads
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
@@ -148,8 +148,8 @@ def test_without_digest_fetches_every_time(server, tmp_path):
 def test_keyboard_interrupt_leaves_no_temporary_file(server, tmp_path):
     url = server.serve("slow.bin", PAYLOAD, mode="slow")
     dest = tmp_path / "out" / "slow.bin"
-    code = "import sys; from textrec_core.download import fetch; fetch(sys.argv[1], sys.argv[2], sha256=None)"
-    package_root = str(Path(download.__file__).resolve().parents[1])
+    code = "import sys; from textrec_core.services.download import fetch; fetch(sys.argv[1], sys.argv[2], sha256=None)"
+    package_root = str(Path(textrec_core.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen([sys.executable, "-c", code, url, str(dest)], env=env, stderr=subprocess.PIPE)
     try:

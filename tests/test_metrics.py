@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from textrec_core.metrics import character_error_rate, edit_distance, error_rate, word_error_rate
+from textrec_core.services.metrics import character_error_rate, edit_distance, error_rate, word_error_rate
 
 
 def reference_distance(a, b) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -36,11 +35,9 @@ def test_nowandb_and_wandb_mode_win(no_account, monkeypatch):
     assert wandb_mode(disabled=False) == "offline"
 
 
-def test_a_run_without_an_account_is_saved_offline(no_account, tmp_path, caplog):
-    config = {"dataset": "synthetic", "model": "character", "network": "mlp",
-              "dataset_args": {"num_train": 300, "num_val": 60, "num_test": 60}, "train_args": {"epochs": 1}}
+def test_a_run_without_an_account_is_saved_offline(no_account, toy, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="textrec")
-    assert main(["--quiet", json.dumps(config)]) == 0
+    assert main(["--quiet", toy.config(train_args={"epochs": 1})]) == 0
     (run,) = (tmp_path / "runs").iterdir()
     (offline,) = (run / "wandb").glob("offline-run-*")
     assert list(offline.glob("run-*.wandb"))
