@@ -135,7 +135,8 @@ def test_version_1_without_model_args_is_refused_not_decoded_with_defaults(saved
         load_predictor(saved)
 
 
-@pytest.mark.parametrize(("version", "shown"), [(3, "3"), (0, "0"), ("2", "'2'"), (None, "None")])
+@pytest.mark.parametrize(("version", "shown"),
+                         [(3, "3"), (0, "0"), ("2", "'2'"), (None, "None"), (True, "True"), (2.0, "2.0")])
 def test_an_unknown_version_is_refused(saved, version, shown):
     rewrite(saved, lambda meta: meta.update(version=version))
     with pytest.raises(BundleError, match=f"has bundle version {shown}; this textrec reads versions 1, 2"):

@@ -45,7 +45,7 @@ class LogitsAreThePixels(TorchModel):
         return F.cross_entropy(logits, labels)
 
     def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        return {"correct": (logits.argmax(dim=1) == labels).sum().item()}
+        return {"correct": (logits.argmax(dim=1) == labels).sum().item(), "absent": 0}
 
 
 def for_pairs(model_cls: type, network: nn.Module | None = None) -> Any:
@@ -68,6 +68,15 @@ def test_evaluate_sums_loss_and_counts_over_unequal_batches():
     assert abs(sum(losses) / 5 - sum(batch_means) / 3) > 0.01  # a mean of batch means would be wrong
     assert metrics["accuracy"] == 3 / 5  # right: (0, 1)->b, (1, 0)->a, (0, 0)->a; wrong: (0.2, 0.8), (1, 1)
     assert metrics["nothing"] == 0.0
+
+
+class MisnamedRatio(LogitsAreThePixels):
+    ratios = {**TorchModel.ratios, "accuracy": ("corect", "samples")}
+
+
+def test_a_ratio_naming_a_statistic_that_evaluation_step_never_returns_is_an_error():
+    with pytest.raises(KeyError, match="corect"):
+        for_pairs(MisnamedRatio).evaluate(logits_split())
 
 
 def test_evaluate_does_not_depend_on_the_batch_size():

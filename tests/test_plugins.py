@@ -90,6 +90,23 @@ def test_two_plugins_registering_one_name_is_an_error_naming_both(install):
         components()
 
 
+def test_two_distributions_with_one_entry_point_name_load_the_first_and_report_the_second(install):
+    install("textrec-tiny", "tiny", plugin_source("tiny_net"))
+    install("textrec-twin", "tiny", plugin_source("twin_net"))
+    (error,) = [e for e in load_errors() if e.entry_point == "tiny"]
+    assert "already registered" in error.error
+    networks = components()["network"]
+    assert ("tiny_net" in networks) != ("twin_net" in networks)
+
+
+def test_the_old_name_first_registration_is_a_type_error_showing_the_signature():
+    from textrec_core.components import ComponentRegister, Components
+
+    register = ComponentRegister(Components(), "test")
+    with pytest.raises(TypeError, match=r"register.network\(factory, name=None"):
+        register.network("tiny", lambda shapes: None)
+
+
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [("", set()), ("textrec-tiny", {"tiny_net"}), ("textrec-tiny, small", {"tiny_net", "small_net"})],

@@ -48,17 +48,24 @@ def write_bundle(path: Path, module: torch.nn.Module, meta: dict[str, Any]) -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    old: Path | None = None
     try:
         state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
         torch.save(state, tmp / WEIGHTS_FILE)
         document = {"format": FORMAT, "version": VERSION, **meta}
         (tmp / META_FILE).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-        if path.exists():
-            shutil.rmtree(path)
+        if path.exists():  # moved aside, not deleted, until the new bundle is in place
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            os.replace(path, old / path.name)
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not path.exists():
+            os.replace(old / path.name, path)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -76,7 +83,8 @@ class Bundle:
             raise BundleError(f"{meta_path} is not valid JSON: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} is not a {FORMAT} file")
-        if meta.get("version") not in READABLE_VERSIONS:
+        version = meta.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version not in READABLE_VERSIONS:
             raise BundleError(f"{meta_path} has bundle version {meta.get('version')!r}; "
                               f"this textrec reads versions {', '.join(map(str, READABLE_VERSIONS))}")
         missing = [key for key in (REQUIRED_KEYS if meta["version"] >= 2 else V1_REQUIRED_KEYS) if key not in meta]

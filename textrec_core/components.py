@@ -41,6 +41,9 @@ class ComponentRegister:
 
     def _add(self, kind: str, factory: Callable[..., Any], name: str | None, aliases: Iterable[str],
              train_defaults: Mapping[str, Any] | None = None) -> None:
+        if not callable(factory) or not isinstance(name, (str, type(None))):
+            raise TypeError(f"register.{kind}(factory, name=None, *, aliases=()) takes the factory first, "
+                            f"got {factory!r} and {name!r}")
         self._components[kind].register(
             name or factory.__name__, factory, provider=self._provider, aliases=tuple(aliases),
             train_defaults=train_defaults,

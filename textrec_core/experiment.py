@@ -112,11 +112,7 @@ def load_config(config_source: str, table: Components) -> ExperimentConfig:
     data = read_config(config_source)
     name = data.get("network") if isinstance(data, dict) else None
     network = table["network"].get(name) if isinstance(name, str) and name in table["network"] else None
-    defaults = network.train_defaults if network is not None else {}
-    if defaults:
-        log.info("train_args from %s's recipe (where the config sets none): %s", network.name,
-                 ", ".join(f"{key} {value}" for key, value in defaults.items()))
-    return structure_config(with_train_defaults(data, defaults))
+    return structure_config(with_train_defaults(data, network.train_defaults if network is not None else {}))
 
 
 def check_experiment(config_source: str, table: Components | None = None) -> Built:
@@ -167,6 +163,10 @@ def run_experiment(
     except ArgumentError as exc:
         raise ConfigError(f"dataset_args.{exc.argument}", exc.problem) from None
     built.model.to(device)
+    recipe = table["network"].get(config.network).train_defaults
+    log.info("train_args: %s%s", "  ".join(f"{k} {v}" for k, v in attrs.asdict(train_args).items()),
+             f" (from {built.resolved.names['network']}'s recipe where the config sets none: "
+             f"{', '.join(recipe)})" if recipe else "")
 
     run = RunFolder(config.dataset, config.network)
     handler = logging.FileHandler(run.log_file, encoding="utf-8")

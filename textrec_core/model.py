@@ -132,6 +132,10 @@ class TorchModel:
             step = self.evaluation_step(images.to(self.device), labels.to(self.device))
             for key, value in step.items():
                 sums[key] = sums.get(key, 0.0) + value
+        missing = {key for pair in self.ratios.values() for key in pair} - sums.keys()
+        if sums and missing:
+            raise KeyError(f"{type(self).__name__}.ratios names statistics evaluation_step does not return: "
+                           f"{', '.join(sorted(missing))}")
         return {metric: error_rate(sums.get(numerator, 0.0), sums.get(denominator, 0.0))
                 for metric, (numerator, denominator) in self.ratios.items()}
 

@@ -60,7 +60,7 @@ class PluginHost:
             return
         try:
             self.register(plugin, name=ep.name, provider=dist)
-        except pluggy.PluginValidationError as exc:
+        except (pluggy.PluginValidationError, ValueError) as exc:  # a misspelt hook; a plugin name taken twice
             self.load_errors.append(PluginLoadError(dist, ep.name, str(exc)))
 
     def register(self, plugin: object, *, name: str, provider: str | None = None) -> None:
