@@ -113,7 +113,7 @@ def test_training_loss_mixes_the_frames_ctc_loss_per_character_over_each_lines_r
 def test_ctc_weight_outside_zero_to_one_is_refused(weight):
     with pytest.raises(ArgumentError) as raised:
         small_model(ctc_weight=weight)
-    assert (raised.value.argument, raised.value.problem) == ("ctc_weight", f"must lie in [0, 1], got {weight}")
+    assert (raised.value.argument, raised.value.problem) == ("ctc_weight", f"must be in [0, 1], got {weight}")
 
 
 def test_training_loss_under_bfloat16_autocast_is_float32():

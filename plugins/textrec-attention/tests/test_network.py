@@ -207,7 +207,7 @@ def test_data_it_cannot_read_is_rejected(shapes, message):
          "counts <start> and <end>: it must be at least 2 (or 0 for the labels' max_length + 2), got 1"),
         ({"max_output_length": -3}, "max_output_length",
          "counts <start> and <end>: it must be at least 2 (or 0 for the labels' max_length + 2), got -3"),
-        ({"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+        ({"dropout": 1.0}, "dropout", "must be in [0, 1), got 1.0"),
     ],
 )
 def test_impossible_settings_are_rejected_naming_the_argument(args, argument, problem):

@@ -43,10 +43,10 @@ import torch.nn.functional as F
 
 from textrec_attention.decoder import Memory
 from textrec_attention.network import LineAttention
-from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, END, PAD, START
 from textrec_core.model import InferenceData
 from textrec_core.protocols import Dataset
+from textrec_core.services.arguments import check_range
 from textrec_lines import DecodingModel, ctc_loss
 
 #: Beam search decodes at most this many hypotheses (images x beam_width) at once, to bound its memory.
@@ -80,8 +80,7 @@ class LineModelAttention(DecodingModel):
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str = "greedy",
                  beam_width: int = 5, ctc_weight: float = 0.3) -> None:
-        if not 0.0 <= ctc_weight <= 1.0:
-            raise ArgumentError("ctc_weight", f"must lie in [0, 1], got {ctc_weight}")
+        check_range("ctc_weight", ctc_weight, 0, 1, closed="[]")
         super().__init__(dataset, network, decoder, beam_width)
         if not isinstance(network, LineAttention):
             raise ValueError(f"LineModelAttention needs an encoder-decoder network such as line_attention, "

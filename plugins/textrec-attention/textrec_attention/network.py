@@ -43,7 +43,7 @@ from textrec_attention.search import Hypothesis, Step, beam_search, greedy_searc
 from textrec_core import CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, END, PAD, START
-from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_lines.shapes import check_line_images, check_line_labels, check_tokens
 
 #: The special tokens the network reads or never writes; the alphabet must hold them.
@@ -137,8 +137,10 @@ def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size
     """``ArgumentError`` naming the first impossible setting; ``ValueError`` for data it cannot read."""
     if encoder not in ENCODERS:
         raise ArgumentError("encoder", f"must be one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
-    check_sizes(conv_channels=conv_channels, encoder_size=encoder_size, encoder_layers=encoder_layers,
-                decoder_size=decoder_size, embedding_size=embedding_size)
+    sizes = {"conv_channels": conv_channels, "encoder_size": encoder_size, "encoder_layers": encoder_layers,
+             "decoder_size": decoder_size, "embedding_size": embedding_size}
+    for argument, value in sizes.items():
+        check_integer(argument, value)
     if encoder == "lstm" and encoder_size % 2:
         raise ArgumentError("encoder_size", f"the lstm encoder splits it between two directions: it must be even, "
                                             f"got {encoder_size}")
@@ -148,7 +150,7 @@ def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size
     if max_output_length < 0 or max_output_length == 1:
         raise ArgumentError("max_output_length", f"counts <start> and <end>: it must be at least 2 (or 0 for the "
                                                  f"labels' max_length + 2), got {max_output_length}")
-    check_dropout(dropout)
+    check_range("dropout", dropout, 0, 1)
     check_line_images("line_attention", shapes, FRAME_STRIDE)
     check_line_labels("line_attention", shapes)
     check_tokens("line_attention", shapes.mapping, TOKENS)

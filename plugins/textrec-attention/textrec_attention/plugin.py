@@ -7,7 +7,6 @@ from textrec_attention.model import LineModelAttention
 from textrec_attention.network import line_attention
 from textrec_core import hookimpl
 
-
 #: The recipe behind docs/performance.md's 0.047 test CER on real EMNIST lines.
 RECIPE = {"batch_size": 64, "lr_schedule": "onecycle", "learning_rate": 0.002, "max_grad_norm": 1.0}
 

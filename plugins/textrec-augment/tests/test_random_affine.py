@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -51,11 +53,11 @@ def test_a_shift_only_moves_ink_by_at_most_the_shift():
 @pytest.mark.parametrize(
     ("argument", "value", "problem"),
     [
-        ("degrees", -1, "must be a finite number of at least 0, got -1"),
+        ("degrees", -1, "must be in [0, inf), got -1"),
         ("degrees", float("inf"), "got inf"),
-        ("scale", 1.0, "must be a finite number of at least 0 and below 1, got 1.0"),
+        ("scale", 1.0, "must be in [0, 1), got 1.0"),
         ("scale", float("nan"), "got nan"),
-        ("shear", 90, "below 90, got 90"),
+        ("shear", 90, "must be in [0, 90), got 90"),
         ("shear", -5.0, "got -5.0"),
         ("shift", -2, "got -2"),
         ("shift", "2", "got '2'"),
@@ -63,7 +65,7 @@ def test_a_shift_only_moves_ink_by_at_most_the_shift():
     ],
 )
 def test_a_bad_setting_is_an_argument_error_naming_it(argument, value, problem):
-    with pytest.raises(ArgumentError, match=problem) as raised:
+    with pytest.raises(ArgumentError, match=re.escape(problem)) as raised:
         random_affine(**{argument: value})
     assert raised.value.argument == argument
 

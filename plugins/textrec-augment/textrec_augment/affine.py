@@ -8,12 +8,11 @@ Uncovered pixels become background (0, the dark side of bright-ink-on-dark image
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_range
 
 
 class RandomAffine:
@@ -55,7 +54,5 @@ def random_affine(
     """
     limits = {"degrees": (degrees, math.inf), "scale": (scale, 1), "shear": (shear, 90), "shift": (shift, math.inf)}
     for argument, (value, below) in limits.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < below:
-            upper = "" if below == math.inf else f" and below {below}"
-            raise ArgumentError(argument, f"must be a finite number of at least 0{upper}, got {value!r}")
+        check_range(argument, value, 0, below)
     return RandomAffine(degrees=degrees, scale=scale, shear=shear, shift=shift)

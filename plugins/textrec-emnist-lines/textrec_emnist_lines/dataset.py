@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import numbers
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import torch
 from textrec_core import DataShapes, PreparedSplits, TensorSplit
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import LINE_MAPPING
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_core.services.download import data_dir
 from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_emnist import EmnistDataset
@@ -100,16 +100,15 @@ class EmnistLinesDataset(PreparedSplits):
     def __init__(self, *, max_length: int = 34, min_overlap: float = 0.0, max_overlap: float = 0.33,
                  num_train: int = 10000, num_val: int = 1000, num_test: int = 1000, seed: int = 0,
                  char_source: str = "emnist", text_source: str = "brown", fresh_train_lines: bool = True) -> None:
-        _check_integer("max_length", max_length, minimum=1)
-        if not (_is_number(min_overlap) and 0 <= min_overlap < 1):
-            raise ArgumentError("min_overlap", f"must be in [0, 1), got {min_overlap!r}")
-        if not (_is_number(max_overlap) and min_overlap <= max_overlap < 1):
-            raise ArgumentError("max_overlap", f"must be at least min_overlap ({min_overlap}) and below 1, "
-                                f"got {max_overlap!r}")
+        check_integer("max_length", max_length)
+        check_range("min_overlap", min_overlap, 0, 1)
+        check_range("max_overlap", max_overlap, 0, 1)
+        if max_overlap < min_overlap:
+            raise ArgumentError("max_overlap", f"must be at least min_overlap ({min_overlap}), got {max_overlap!r}")
         sizes = {"train": num_train, "val": num_val, "test": num_test}
         for split, size in sizes.items():
-            _check_integer(f"num_{split}", size, minimum=1)
-        _check_integer("seed", seed, minimum=0)
+            check_integer(f"num_{split}", size)
+        check_integer("seed", seed, minimum=0)
         if not isinstance(char_source, str) or char_source not in CHARACTER_SOURCES:
             raise ArgumentError("char_source", f"unknown character dataset {char_source!r}; "
                                 f"expected one of {', '.join(CHARACTER_SOURCES)}")
@@ -155,15 +154,3 @@ class EmnistLinesDataset(PreparedSplits):
         images, labels = source.draw(self.sizes[name], rng)
         save_arrays(path, images=images, labels=labels)
         return TensorSplit(torch.from_numpy(images), torch.from_numpy(labels))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_integer(argument: str, value: object, minimum: int) -> None:
-    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(argument, f"must be an integer, got {value!r}")
-    if value < minimum:
-        raise ArgumentError(argument, f"must be at least {minimum}, got {value}")

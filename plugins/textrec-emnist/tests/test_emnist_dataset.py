@@ -50,7 +50,7 @@ def small_mirror(tmp_path, monkeypatch) -> dict[str, np.ndarray]:
 BAD_ARGUMENTS = [
     ("split", "bogus", "unknown EMNIST split 'bogus'; expected one of balanced, byclass"),
     ("split", None, "unknown EMNIST split None"),
-    ("subsample_fraction", 0, r"must be in \(0, 1\] or null, got 0"),
+    ("subsample_fraction", 0, r"must be in \(0, 1\], got 0"),
     ("subsample_fraction", 1.5, "got 1.5"),
     ("subsample_fraction", float("nan"), "got nan"),
     ("subsample_fraction", "half", "got 'half'"),

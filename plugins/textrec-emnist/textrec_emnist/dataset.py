@@ -13,13 +13,12 @@ nothing; ``prepare()`` fetches, verifies and parses the files.
 from __future__ import annotations
 
 import hashlib
-import numbers
 
 import numpy as np
 import torch
 
 from textrec_core import CharacterMapping, DataShapes, PreparedSplits, TensorSplit
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_core.services.download import data_dir, sha256_file
 from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_emnist.files import PARTS, ensure_members, split_characters
@@ -34,14 +33,10 @@ class EmnistDataset(PreparedSplits):
     def __init__(self, *, split: str = "byclass", subsample_fraction: float | None = None,
                  val_fraction: float = 0.1, seed: int = 0) -> None:
         self.mapping = CharacterMapping(split_characters(split))  # checks split
-        if subsample_fraction is not None and not (_is_number(subsample_fraction) and 0 < subsample_fraction <= 1):
-            raise ArgumentError("subsample_fraction", f"must be in (0, 1] or null, got {subsample_fraction!r}")
-        if not (_is_number(val_fraction) and 0 < val_fraction < 1):
-            raise ArgumentError("val_fraction", f"must be in (0, 1), got {val_fraction!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise ArgumentError("seed", f"must be an integer, got {seed!r}")
-        if seed < 0:
-            raise ArgumentError("seed", f"must be at least 0, got {seed}")
+        if subsample_fraction is not None:
+            check_range("subsample_fraction", subsample_fraction, 0, 1, closed="(]")
+        check_range("val_fraction", val_fraction, 0, 1, closed="()")
+        check_integer("seed", seed, minimum=0)
         self.split = split
         self.subsample_fraction = subsample_fraction
         self.val_fraction = val_fraction
@@ -82,7 +77,3 @@ class EmnistDataset(PreparedSplits):
             arrays[part] = np.ascontiguousarray(emnist_upright(arrays[part]))
         save_arrays(cache, source=np.array(digest), **arrays)
         return arrays
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)

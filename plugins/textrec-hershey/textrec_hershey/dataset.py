@@ -9,14 +9,12 @@ nothing; ``prepare()`` renders or reads the cache.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from textrec_core import EMNIST_MAPPING, DataShapes, PreparedSplits, TensorSplit
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_integer
 from textrec_core.services.download import data_dir
 from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_hershey.render import balanced_labels, render_characters
@@ -42,14 +40,6 @@ def render_split(num_samples: int, seed: int, progress: bool = True) -> tuple[np
     return images, labels
 
 
-def _check_integer(argument: str, value: object, minimum: int) -> None:
-    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(argument, f"must be an integer, got {value!r}")
-    if value < minimum:
-        raise ArgumentError(argument, f"must be at least {minimum}, got {value}")
-
-
 class SyntheticCharactersDataset(PreparedSplits):
     """Synthetic handwriting-like characters: 28x28, the 62 EMNIST byclass classes, offline."""
 
@@ -58,8 +48,8 @@ class SyntheticCharactersDataset(PreparedSplits):
     def __init__(self, *, num_train: int = 20000, num_val: int = 2000, num_test: int = 4000, seed: int = 0) -> None:
         sizes = {"train": num_train, "val": num_val, "test": num_test}
         for split, size in sizes.items():
-            _check_integer(f"num_{split}", size, minimum=1)
-        _check_integer("seed", seed, minimum=0)
+            check_integer(f"num_{split}", size)
+        check_integer("seed", seed, minimum=0)
         self.sizes = sizes
         self.seed = seed
         self.splits = {}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 from torch import nn
 
 from textrec_core import DataShapes
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_integer, check_range
 
 
 class LeNet(nn.Module):
@@ -37,10 +35,9 @@ def lenet(shapes: DataShapes, *, conv_channels: int = 32, dense_size: int = 128,
 
     A bad argument raises :class:`ArgumentError` naming it; data of other shapes, ``ValueError``.
     """
-    _check_integer("conv_channels", conv_channels)
-    _check_integer("dense_size", dense_size)
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
-        raise ArgumentError("dropout", f"must be in [0, 1), got {dropout!r}")
+    check_integer("conv_channels", conv_channels)
+    check_integer("dense_size", dense_size)
+    check_range("dropout", dropout, 0, 1)
     if shapes.output_shape != ():
         raise ValueError(f"lenet classifies single characters; output shape {shapes.output_shape} is not supported")
     if len(shapes.input_shape) != 2 or min(shapes.input_shape) < 6:
@@ -50,11 +47,3 @@ def lenet(shapes: DataShapes, *, conv_channels: int = 32, dense_size: int = 128,
     # Channels-last convolution weights make oneDNN pick its NHWC kernels: about 1.7x faster
     # training on CPU (docs/performance.md). Results are the same up to float rounding.
     return network.to(memory_format=torch.channels_last)
-
-
-def _check_integer(argument: str, value: object) -> None:
-    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(argument, f"must be an integer, got {value!r}")
-    if value < 1:
-        raise ArgumentError(argument, f"must be at least 1, got {value}")

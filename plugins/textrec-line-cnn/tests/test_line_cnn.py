@@ -156,7 +156,7 @@ def test_shapes_no_line_cnn_reads_are_rejected(network, shapes, message):
          "3 windows (28 pixels wide every 30 over 112) cannot fill 4 output positions; use a smaller window_stride"),
         (line_shapes(4), {"conv_channels": 0}, "conv_channels", "must be at least 1, got 0"),
         (line_shapes(4), {"dense_size": -3}, "dense_size", "must be at least 1, got -3"),
-        (line_shapes(4), {"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+        (line_shapes(4), {"dropout": 1.0}, "dropout", "must be in [0, 1), got 1.0"),
     ],
 )
 def test_impossible_settings_are_rejected_naming_the_argument(network, shapes, args, argument, problem):

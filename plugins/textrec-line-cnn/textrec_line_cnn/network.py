@@ -38,7 +38,7 @@ from torch import nn
 
 from textrec_core import DataShapes
 from textrec_core.errors import ArgumentError
-from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_lines.shapes import check_line_images, check_line_labels
 
 #: Two valid 3x3 convolutions shrink a side by 4 and 2x2 pooling halves it: 6 pixels leave 1.
@@ -87,8 +87,9 @@ def check_windows(owner: str, shapes: DataShapes, window_width: int, window_stri
 
 
 def _check_layers(conv_channels: int, dense_size: int, dropout: float) -> None:
-    check_sizes(conv_channels=conv_channels, dense_size=dense_size)
-    check_dropout(dropout)
+    for argument, value in {"conv_channels": conv_channels, "dense_size": dense_size}.items():
+        check_integer(argument, value)
+    check_range("dropout", dropout, 0, 1)
 
 
 def _convolutions(conv_channels: int, dropout: float) -> list[nn.Module]:

@@ -7,7 +7,6 @@ from textrec_core import hookimpl
 from textrec_line_cnn.model import LineModel
 from textrec_line_cnn.network import line_cnn_all_conv, line_cnn_time_distributed
 
-
 #: The recipe behind docs/performance.md's 0.909 character accuracy on real EMNIST lines.
 RECIPE = {"lr_schedule": "onecycle", "learning_rate": 0.003}
 

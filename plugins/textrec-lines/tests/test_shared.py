@@ -15,7 +15,6 @@ from textrec_core.mapping import BLANK, EMNIST_MAPPING, END, LINE_MAPPING, PAD, 
 from textrec_core.model import InferenceData
 from textrec_core.services.metrics import character_error_rate, word_error_rate
 from textrec_lines import TEXT_ERROR_RATIOS, DecodingModel, SequenceModel, ctc_loss, text_error_sums
-from textrec_lines.arguments import check_dropout, check_sizes
 from textrec_lines.shapes import check_line_images, check_line_labels, check_tokens
 
 PAD_INDEX = LINE_MAPPING.index(PAD)
@@ -173,7 +172,7 @@ def test_decoding_model_reports_the_greedy_cer_beside_the_beams():
     assert sums == {**text_error_sums(readings["beam"], ["hello", "to be"]), "greedy_char_edits": 2}
 
 
-# --- checks of line networks' shapes and arguments ---------------------------------------------
+# --- checks of line networks' shapes ------------------------------------------------------
 
 
 def test_line_shape_checks():
@@ -188,12 +187,3 @@ def test_line_shape_checks():
     with pytest.raises(ValueError, match="net needs the <blank> token"):
         check_tokens("net", EMNIST_MAPPING, (BLANK,))
 
-
-def test_argument_checks_name_the_argument():
-    check_sizes(conv_channels=1, lstm_size=64)
-    check_dropout(0.0)
-    with pytest.raises(ArgumentError, match="lstm_size: must be at least 1, got 0"):
-        check_sizes(conv_channels=3, lstm_size=0, layers=-1)
-    for dropout in (-0.1, 1.0):
-        with pytest.raises(ArgumentError, match=rf"dropout: must lie in \[0, 1\), got {dropout}"):
-            check_dropout(dropout)

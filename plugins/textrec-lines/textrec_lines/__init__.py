@@ -1,6 +1,6 @@
 """textrec plugin: ``LinePredictor``, which serves every line model's bundles, and the pieces the
 sequence models share: the ``SequenceModel`` and ``DecodingModel`` bases, text error sums, the CTC
-loss and checks of line shapes and network arguments."""
+loss and checks of line shapes."""
 
 from textrec_lines.ctc import ctc_loss
 from textrec_lines.decoding import DecodingModel

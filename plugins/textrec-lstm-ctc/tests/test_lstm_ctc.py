@@ -158,7 +158,7 @@ def test_shapes_it_cannot_read_are_rejected(shapes, message):
         (line_shapes(4), {"conv_channels": 0}, "conv_channels", "must be at least 1, got 0"),
         (line_shapes(4), {"lstm_size": 0}, "lstm_size", "must be at least 1, got 0"),
         (line_shapes(4), {"lstm_layers": 0}, "lstm_layers", "must be at least 1, got 0"),
-        (line_shapes(4), {"dropout": 1.0}, "dropout", "must lie in [0, 1), got 1.0"),
+        (line_shapes(4), {"dropout": 1.0}, "dropout", "must be in [0, 1), got 1.0"),
         (line_shapes(8, width=140), {"window_stride": 28}, "window_stride",
          "140-pixel lines give 5 frames (window_width 28, window_stride 28), fewer than the 8 label positions; "
          "use a smaller window_stride"),

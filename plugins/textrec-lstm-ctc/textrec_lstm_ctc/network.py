@@ -47,7 +47,7 @@ from torch import nn
 
 from textrec_core import DataShapes
 from textrec_core.errors import ArgumentError
-from textrec_lines.arguments import check_dropout, check_sizes
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_lines.shapes import check_line_images, check_line_labels
 
 #: A 4x4 convolution with stride 2 and a 3x3 convolution leave 1 row or column of 8.
@@ -115,8 +115,9 @@ def line_lstm_ctc(shapes: DataShapes, *, window_width: int = 28, window_stride: 
     if window_stride < 2 or window_stride % 2 or window_stride > window_width:
         raise ArgumentError("window_stride", f"must be even, at least 2 and at most window_width ({window_width}), "
                                              f"got {window_stride}")
-    check_sizes(conv_channels=conv_channels, lstm_size=lstm_size, lstm_layers=lstm_layers)
-    check_dropout(dropout)
+    for argument, value in {"conv_channels": conv_channels, "lstm_size": lstm_size, "lstm_layers": lstm_layers}.items():
+        check_integer(argument, value)
+    check_range("dropout", dropout, 0, 1)
     height, width = check_line_images("line_lstm_ctc", shapes, MIN_SIDE)
     max_length = check_line_labels("line_lstm_ctc", shapes)
     frames = frame_count(width, window_width, window_stride)

@@ -7,7 +7,6 @@ from textrec_core import hookimpl
 from textrec_lstm_ctc.model import LineModelCtc
 from textrec_lstm_ctc.network import line_lstm_ctc
 
-
 #: The recipe behind docs/performance.md's 0.045 test CER on real EMNIST lines.
 RECIPE = {"batch_size": 64, "lr_schedule": "onecycle", "learning_rate": 0.003}
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 from torch import nn
 
 from textrec_core import DataShapes
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_integer, check_range
 
 
 def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropout: float = 0.2) -> nn.Module:
@@ -17,10 +16,9 @@ def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropo
     Maps ``(B, H, W)`` to logits ``(B, num_classes)``; for single-label data only. A bad argument
     raises :class:`ArgumentError` naming it; data of other shapes, ``ValueError``.
     """
-    _check_integer("layer_size", layer_size)
-    _check_integer("num_layers", num_layers)
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
-        raise ArgumentError("dropout", f"must be in [0, 1), got {dropout!r}")
+    check_integer("layer_size", layer_size)
+    check_integer("num_layers", num_layers)
+    check_range("dropout", dropout, 0, 1)
     if shapes.output_shape != ():
         raise ValueError(f"mlp classifies single characters; output shape {shapes.output_shape} is not supported")
     layers: list[nn.Module] = [nn.Flatten()]
@@ -30,11 +28,3 @@ def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropo
         width = layer_size
     layers.append(nn.Linear(width, shapes.num_classes))
     return nn.Sequential(*layers)
-
-
-def _check_integer(argument: str, value: object) -> None:
-    """Raise :class:`ArgumentError` naming ``argument`` unless ``value`` is an integer of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(argument, f"must be an integer, got {value!r}")
-    if value < 1:
-        raise ArgumentError(argument, f"must be at least 1, got {value}")
