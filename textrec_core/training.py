@@ -41,11 +41,13 @@ def seed_everything(seed: int) -> torch.Generator:
 
 def native_bfloat16(device: torch.device) -> bool:
     """Whether ``device`` computes in bfloat16 natively: a CUDA device with bf16 support, or a CPU
-    with AVX-512 BF16 or AMX. Elsewhere bfloat16 autocast is emulated and much slower."""
+    with AVX-512 BF16 or AMX whose AVX-512 kernels torch uses (``ATEN_CPU_CAPABILITY=avx2``
+    turns them off). Elsewhere bfloat16 autocast is emulated and much slower."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+        avx512 = torch.backends.cpu.get_cpu_capability() == "AVX512"
+        return avx512 and bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     return False
 
 
