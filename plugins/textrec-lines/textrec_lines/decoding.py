@@ -18,6 +18,7 @@ from textrec_core import TorchModel
 from textrec_core.errors import ArgumentError
 from textrec_core.model import InferenceData
 from textrec_core.protocols import Dataset
+from textrec_core.services.arguments import check_integer
 from textrec_lines.sequence import SequenceModel
 from textrec_lines.text_errors import TEXT_ERROR_RATIOS, text_error_sums
 
@@ -32,8 +33,7 @@ class DecodingModel(SequenceModel):
                  beam_width: int) -> None:
         if decoder not in DECODERS:
             raise ArgumentError("decoder", f"must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}")
-        if beam_width < 1:
-            raise ArgumentError("beam_width", f"must be at least 1, got {beam_width}")
+        check_integer("beam_width", beam_width)
         super().__init__(dataset, network)
         self.decoder = decoder
         self.beam_width = beam_width
