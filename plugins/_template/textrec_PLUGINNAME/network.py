@@ -7,7 +7,7 @@ import math
 from torch import nn
 
 from textrec_core import DataShapes
-from textrec_core.errors import ArgumentError
+from textrec_core.services.arguments import check_integer
 
 
 def tiny_network(shapes: DataShapes, *, hidden_size: int = 32) -> nn.Module:
@@ -16,12 +16,12 @@ def tiny_network(shapes: DataShapes, *, hidden_size: int = 32) -> nn.Module:
     One hidden layer of ``hidden_size`` ReLU units, so for single characters only
     (``shapes.output_shape == ()``). Keyword arguments carry type hints: textrec checks a config's
     ``network_args`` against them. Values are checked here, before anything is built: a bad one
-    raises :class:`ArgumentError`, which ``textrec-run`` reports as ``network_args.<argument>``.
+    raises :class:`~textrec_core.errors.ArgumentError`, which ``textrec-run`` reports as
+    ``network_args.<argument>``.
     """
     if shapes.output_shape != ():
         raise ValueError(f"tiny_network classifies single characters, not outputs of shape {shapes.output_shape}")
-    if hidden_size < 1:
-        raise ArgumentError("hidden_size", f"must be at least 1, got {hidden_size}")
+    check_integer("hidden_size", hidden_size)  # raises ArgumentError naming it
     return nn.Sequential(
         nn.Flatten(),
         nn.Linear(math.prod(shapes.input_shape), hidden_size),
