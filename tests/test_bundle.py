@@ -210,3 +210,12 @@ def test_write_bundle_refuses_incomplete_metadata(model, tmp_path):
     with pytest.raises(BundleError, match="bundle metadata lacks predictor, shapes, mapping"):
         write_bundle(tmp_path / "bundle", model.network, dict(META))
     assert leftovers(tmp_path) == []
+
+
+def test_load_predictor_replaces_saved_model_arguments_when_asked(toy, saved):
+    saved_args = Bundle(saved).model_args
+    assert saved_args, "the toy bundle records its model arguments"
+    (name, value), = list(saved_args.items())[:1]
+    other = load_predictor(saved, model_args={name: value * 2})
+    assert getattr(other.model, name) == value * 2
+    assert getattr(load_predictor(saved).model, name) == value

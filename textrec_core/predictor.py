@@ -8,8 +8,9 @@ the bundle's model arguments. Nothing here imports the training loop.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -58,15 +59,19 @@ class ImagePredictor:
         return self.predict_batch([image])[0]
 
 
-def load_predictor(bundle_dir: Path | str, components: Components | None = None) -> Predictor:
+def load_predictor(bundle_dir: Path | str, components: Components | None = None,
+                   model_args: Mapping[str, Any] | None = None) -> Predictor:
     """Load the bundle at ``bundle_dir`` with the predictor its model registered.
 
     ``components`` is the table to find the bundle's predictor, model and network in (default:
-    the installed plugins'); the plugins of the bundle's dataset are not needed.
+    the installed plugins'); the plugins of the bundle's dataset are not needed. The model reads
+    with the arguments it was trained with, each of ``model_args`` replacing one of them (e.g.
+    ``{"decoder": "beam"}``); a bad one raises :class:`~textrec_core.errors.ArgumentError`.
     """
     table = components if components is not None else installed_components()
     bundle = Bundle(bundle_dir)
     predictor = table.get("predictor", bundle.meta["predictor"])
     model_cls = table.get("model", bundle.meta["model"])
     network = bundle.build_network(table.get("network", bundle.meta["network"]))
-    return predictor(model_cls.for_inference(network, bundle.shapes, **bundle.model_args), bundle)
+    args = {**bundle.model_args, **(model_args or {})}
+    return predictor(model_cls.for_inference(network, bundle.shapes, **args), bundle)
