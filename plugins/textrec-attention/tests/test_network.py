@@ -9,11 +9,11 @@ from torch import nn
 
 import textrec_attention.plugin
 from textrec_attention import LineAttention, line_attention
-from textrec_attention.encoder import content_widths
 from textrec_core import CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, EMNIST_MAPPING, END, LINE_MAPPING, PAD, START
 from textrec_core.plugins import components, reset_host
+from textrec_lines.padding import content_widths
 
 NUM_CLASSES = len(LINE_MAPPING)
 ENCODERS = ["lstm", "transformer", "none"]

@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from textrec_lines.padding import content_widths
+
 #: Pixels of line per frame: three 2x2 poolings.
 FRAME_STRIDE = 8
 #: Attention heads of the ``"transformer"`` context encoder.
@@ -50,13 +52,6 @@ class Frames(NamedTuple):
 
     values: torch.Tensor
     mask: torch.Tensor
-
-
-def content_widths(images: torch.Tensor) -> torch.Tensor:
-    """Per image ``(B, H, W)``, one past its last column with a non-zero pixel (0 for a blank image)."""
-    ink = images.ne(0).any(dim=1)
-    positions = torch.arange(1, images.shape[2] + 1, device=images.device)
-    return (ink * positions).amax(dim=1)
 
 
 def sinusoids(length: int, size: int, device: torch.device) -> torch.Tensor:

@@ -164,3 +164,16 @@ def test_beam_search_reads_a_long_line_over_the_full_alphabet():
     tokens, log_prob = beam_decode(log_probs, 64, 10)
     assert math.isfinite(log_prob) and log_prob < 0
     assert tokens and 64 not in tokens
+
+
+def test_lengths_limit_each_sequence_to_its_first_frames():
+    torch.manual_seed(3)
+    log_probs = torch.randn(3, 12, 5).log_softmax(dim=-1)
+    lengths = torch.tensor([12, 5, 1])
+    assert greedy_decode_batch(log_probs, 0, lengths) == [
+        greedy_decode(sequence[:length], 0) for sequence, length in zip(log_probs, lengths.tolist())
+    ]
+    assert beam_decode_batch(log_probs, 0, 4, lengths) == [
+        beam_decode(sequence[:length], 0, 4) for sequence, length in zip(log_probs, lengths.tolist())
+    ]
+    assert greedy_decode_batch(log_probs, 0, torch.tensor([12, 12, 12])) == greedy_decode_batch(log_probs, 0)

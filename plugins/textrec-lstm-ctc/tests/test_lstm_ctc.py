@@ -465,3 +465,37 @@ def test_batched_prediction_matches_one_by_one(predictor):
     assert [text for text, _ in batched] == [text for text, _ in one_by_one]
     for (_, confidence), (_, alone) in zip(batched, one_by_one):
         assert confidence == pytest.approx(alone, abs=0.05)
+
+
+# --- lines padded in a batch ----------------------------------------------------------------------
+
+
+def test_output_lengths_count_the_frames_of_each_width():
+    network = line_lstm_ctc(line_shapes(4), **SMALL)
+    widths = torch.tensor([0, 1, 27, 28, 29, 42, 43, 112, 951])
+    assert network.output_lengths(widths).tolist() == [network.output_length(int(w)) for w in widths]
+
+
+def test_each_line_of_a_padded_batch_is_read_over_its_own_content_frames():
+    torch.manual_seed(0)
+    network = line_lstm_ctc(line_shapes(4), **SMALL).eval()
+    model = model_for(4, network)
+    images = torch.zeros(3, 28, 112)
+    images[0, 5:20, :112] = 0.5  # content to the last column
+    images[1, 5:20, :40] = 0.5  # 40 columns of content, then padding
+    images[2, 5:20, 3] = 0.5  # one column
+    logits, lengths = model._frames(images)
+    assert lengths.tolist() == [network.output_length(112), network.output_length(40), network.output_length(4)]
+    assert logits.shape[1] == network.output_length(112)
+    labels = labels_of("ab", "a", "", max_length=4)
+    full = ctc_loss_of(logits, labels, None)
+    assert model.training_loss(images, labels).item() == pytest.approx(ctc_loss_of(logits, labels, lengths).item())
+    assert model.training_loss(images, labels).item() != pytest.approx(full.item())
+
+
+def ctc_loss_of(logits: torch.Tensor, labels: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """torch's CTC loss of ``labels`` (``<pad>`` removed) over each line's first ``lengths`` frames."""
+    frames = lengths if lengths is not None else torch.full((logits.shape[0],), logits.shape[1])
+    targets = [[i for i in row if i != PAD_INDEX] for row in labels.tolist()]
+    return F.ctc_loss(logits.float().log_softmax(-1).transpose(0, 1), torch.tensor(sum(targets, [])), frames,
+                      torch.tensor([len(t) for t in targets]), blank=BLANK_INDEX, zero_infinity=True)

@@ -34,14 +34,17 @@ def _check(log_probs: LogProbs, dims: int, blank: int) -> None:
         raise ValueError(f"blank index {blank} is not one of the {log_probs.shape[-1]} classes")
 
 
-def greedy_decode_batch(log_probs: LogProbs, blank: int) -> list[list[int]]:
+def greedy_decode_batch(log_probs: LogProbs, blank: int, lengths: torch.Tensor | None = None) -> list[list[int]]:
     """Best-path decoding of ``(B, T, C)``: for each sequence, the argmax class of every frame,
-    runs of the same class merged, blanks dropped. Ties go to the lowest class index."""
+    runs of the same class merged, blanks dropped. Ties go to the lowest class index. With
+    ``lengths`` ``(B,)``, sequence ``i`` is its first ``lengths[i]`` frames only."""
     _check(log_probs, 3, blank)
     best = torch.as_tensor(log_probs).argmax(dim=-1)
     changed = torch.ones_like(best, dtype=torch.bool)
     changed[:, 1:] = best[:, 1:] != best[:, :-1]
     keep = changed & (best != blank)
+    if lengths is not None:
+        keep &= torch.arange(best.shape[1], device=best.device) < lengths.to(best.device)[:, None]
     return [row[mask].tolist() for row, mask in zip(best, keep)]
 
 
@@ -126,7 +129,10 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int) -> tuple[list[
     return list(prefixes[best]), float(total[best])
 
 
-def beam_decode_batch(log_probs: LogProbs, blank: int, beam_width: int) -> list[tuple[list[int], float]]:
-    """:func:`beam_decode` of each sequence of ``(B, T, C)``."""
+def beam_decode_batch(log_probs: LogProbs, blank: int, beam_width: int,
+                      lengths: torch.Tensor | None = None) -> list[tuple[list[int], float]]:
+    """:func:`beam_decode` of each sequence of ``(B, T, C)``; with ``lengths`` ``(B,)``, of its
+    first ``lengths[i]`` frames."""
     _check(log_probs, 3, blank)
-    return [beam_decode(sequence, blank, beam_width) for sequence in log_probs]
+    frames = [log_probs.shape[1]] * log_probs.shape[0] if lengths is None else lengths.tolist()
+    return [beam_decode(sequence[:length], blank, beam_width) for sequence, length in zip(log_probs, frames)]

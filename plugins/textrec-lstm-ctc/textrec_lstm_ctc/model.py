@@ -6,8 +6,13 @@ indices of that alphabet: the text, then ``<pad>`` to the end.
 
 Loss: CTC (:func:`textrec_lines.ctc_loss`) with the mapping's ``<blank>``, on the log-softmax
 of the logits computed in float32 (also under bfloat16 autocast, where the logits are bfloat16).
-Targets are the labels with every ``<pad>`` removed, so each line has its own target length;
-every line of a batch has all ``T`` frames as input length (a batch's images share a width).
+Targets are the labels with every ``<pad>`` removed, so each line has its own target length.
+Input lengths: a batch of lines of different widths is padded on the right with background
+(0), and in training, evaluation and ``predict`` each line has only the frames of its content as
+input (``network.output_lengths(content_widths(images))``, :func:`textrec_lines.content_widths`:
+up to its last non-zero column), so the padding is never read; a network without
+``output_lengths`` gives every line all ``T`` frames, as ``loss(logits, labels)`` and
+``decode(logits)`` always do.
 Each line's loss is divided by its target length and the batch averaged (``reduction="mean"``;
 an empty text counts as length 1). CTC needs at least as many frames as characters plus one
 between each pair of repeated neighbours; a line with too few has infinite loss, which
@@ -43,7 +48,7 @@ import torch
 from textrec_core.mapping import BLANK, PAD
 from textrec_core.model import InferenceData
 from textrec_core.protocols import Dataset
-from textrec_lines import DecodingModel, ctc_loss
+from textrec_lines import DecodingModel, content_widths, ctc_loss
 from textrec_lstm_ctc.ctc import beam_decode_batch, greedy_decode_batch
 
 
@@ -60,21 +65,50 @@ class LineModelCtc(DecodingModel):
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return ctc_loss(logits, self.text_tokens(labels), self.blank_index)
 
-    def _read(self, log_probs: torch.Tensor, decoder: str) -> list[list[int]]:
-        """The label indices each line of ``log_probs`` ``(B, T, C)`` reads as with ``decoder``."""
-        if decoder == "greedy":
-            return greedy_decode_batch(log_probs, self.blank_index)
-        return [tokens for tokens, _ in beam_decode_batch(log_probs, self.blank_index, self.beam_width)]
+    def _frames(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logits of ``images`` and each line's frames of content (None: all frames)."""
+        logits = self.network(images)
+        output_lengths = getattr(self.network, "output_lengths", None)
+        if output_lengths is None:
+            return logits, None
+        return logits, output_lengths(content_widths(images)).clamp(max=logits.shape[1])
 
-    def batch_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        """The edit-distance sums of the batch read with the configured decoder (and greedily, with the beam)."""
+    def training_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits, lengths = self._frames(images)
+        return ctc_loss(logits, self.text_tokens(labels), self.blank_index, input_lengths=lengths)
+
+    def evaluation_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """``loss_sum`` and ``samples``, and the edit-distance sums of the batch read with the
+        configured decoder (and greedily, with the beam), each line over its frames of content."""
+        logits, lengths = self._frames(images)
+        n = labels.shape[0]
+        loss = ctc_loss(logits, self.text_tokens(labels), self.blank_index, input_lengths=lengths)
         log_probs = logits.float().log_softmax(dim=-1)
-        return self.reading_error_sums(
-            lambda decoder: [self.mapping.spell(tokens) for tokens in self._read(log_probs, decoder)], labels
+        sums = self.reading_error_sums(
+            lambda decoder: [self.mapping.spell(tokens) for tokens in self._read(log_probs, decoder, lengths)], labels
         )
+        return {"loss_sum": loss.item() * n, "samples": n, **sums}
 
-    def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
-        tokens = self._read(logits.float().log_softmax(dim=-1), self.decoder)
-        losses = ctc_loss(logits, tokens, self.blank_index, reduction="none", zero_infinity=False)
+    def _read(self, log_probs: torch.Tensor, decoder: str, lengths: torch.Tensor | None = None) -> list[list[int]]:
+        """The label indices each line of ``log_probs`` ``(B, T, C)`` (its first ``lengths`` frames)
+        reads as with ``decoder``."""
+        if decoder == "greedy":
+            return greedy_decode_batch(log_probs, self.blank_index, lengths)
+        return [tokens for tokens, _ in beam_decode_batch(log_probs, self.blank_index, self.beam_width, lengths)]
+
+    def _decode(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> list[tuple[str, float]]:
+        tokens = self._read(logits.float().log_softmax(dim=-1), self.decoder, lengths)
+        losses = ctc_loss(logits, tokens, self.blank_index, input_lengths=lengths, reduction="none",
+                          zero_infinity=False)
         confidences = (-losses).exp().clamp(max=1.0)
         return [(self.mapping.spell(row), confidence) for row, confidence in zip(tokens, confidences.tolist())]
+
+    def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
+        """Text and confidence of each line of ``logits``, read over all its frames."""
+        return self._decode(logits, None)
+
+    @torch.inference_mode()
+    def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
+        """Text and confidence of each image, each read over its frames of content."""
+        self.network.eval()
+        return self._decode(*self._frames(images.to(self.device)))

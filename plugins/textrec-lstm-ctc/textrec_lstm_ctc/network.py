@@ -85,6 +85,11 @@ class LineLstmCtc(nn.Module):
         """The number of frames for an input ``width`` pixels wide (see the module docstring)."""
         return frame_count(width, self.window_width, self.window_stride)
 
+    def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
+        """:meth:`output_length` of each of ``widths`` ``(B,)``, as a tensor."""
+        beyond = (widths - self.window_width).clamp(min=0)
+        return 1 + torch.div(beyond + self.window_stride - 1, self.window_stride, rounding_mode="floor")
+
     def frame_features(self, images: torch.Tensor) -> torch.Tensor:
         """The normalized CNN frames ``(B, T, lstm_size)``: frame ``t`` depends only on its window's pixels."""
         if images.dim() != 3 or images.shape[1] != self.height:
