@@ -195,3 +195,13 @@ def test_list_components_text(toy, capsys):
     assert "models:\n  ToyClassifier (aliases: toy)  [textrec-toy]" in out
     assert "augmenters:\n  (none)" in out
 
+
+
+def test_a_dataset_may_take_arguments_named_like_the_builders_own():
+    """``path`` and ``factory`` are ordinary argument names for a component."""
+    from textrec_core.experiment import construct
+
+    def factory(*, path: str = "", factory: int = 0) -> tuple[str, int]:
+        return path, factory
+
+    assert construct("dataset_args", factory, path="here", factory=3) == ("here", 3)

@@ -81,7 +81,7 @@ def resolve(config: ExperimentConfig, table: Components) -> Resolved:
     )
 
 
-def construct(path: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def construct(path: str, factory: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """``factory(*args, **kwargs)``, its argument errors reported as :class:`ConfigError` under
     ``path``: ``ArgumentError`` at ``path.<argument>``, any other ``ValueError`` at ``path``."""
     try:
