@@ -1,0 +1,147 @@
+"""``IamLinesDataset``: the IAM Handwriting Database's scanned text lines.
+
+Where the files come from (a folder or archives at ``path``, the data mirror, the official host
+with credentials) is :mod:`textrec_iam.sources`; how ``lines.txt`` is read,
+:mod:`textrec_iam.lines_txt`; the split lists, :mod:`textrec_iam.split_lists`.
+
+``prepare()`` keeps a line when it is in the chosen split, has an image and a non-empty text that
+fits ``max_length`` characters. Lines are skipped, never fatal, for these documented reasons,
+each counted in one warning on the ``textrec.iam`` logger: a line id whose image is missing, an
+empty transcription, a text longer than ``max_length`` (after dropping characters outside the
+alphabet, themselves counted). Both ``ok`` and ``err`` segmentation results are kept (the line's
+transcription is valid either way). A malformed ``lines.txt`` row or an unreadable image is a
+:class:`~textrec_core.errors.DataError` naming the file.
+
+Splits: ``aachen`` and ``lwitlrt`` take their line ids from the shipped lists (listed ids the
+folder lacks are counted in a warning; the folder's unlisted lines are left out); ``all`` puts
+every line of the folder in ``test`` and leaves ``train`` and ``val`` empty. No form ever has lines
+in two splits (the shipped lists are checked when read). Where ``forms.txt`` gives writer ids, the
+splits are checked for writers in common, and any found are reported in a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import attrs
+import numpy as np
+import torch
+
+from textrec_core import DataShapes, PreparedSplits
+from textrec_core.errors import ArgumentError
+from textrec_core.mapping import PAD
+from textrec_core.services.arguments import check_integer
+from textrec_iam.alphabet import IAM_MAPPING, encode_text
+from textrec_iam.line_images import load_line_images
+from textrec_iam.line_split import LineSplit
+from textrec_iam.lines_txt import LineRecord, parse_lines_txt
+from textrec_iam.sources import locate
+from textrec_iam.split_lists import SPLIT_FILES, split_ids
+from textrec_iam.writers import check_writers_disjoint
+
+log = logging.getLogger("textrec.iam")
+
+SPLITS = (*SPLIT_FILES, "all")
+PARTS = ("train", "val", "test")
+
+
+class IamLinesDataset(PreparedSplits):
+    """IAM's scanned handwritten lines: images ``(height, <= max_width)``, labels of ``max_length``
+    character indices then ``<pad>``, in the alphabet :data:`~textrec_iam.alphabet.IAM_MAPPING`.
+
+    Arguments: ``path`` (a folder in IAM's layout or holding ``ascii.tgz`` and ``lines.tgz``;
+    default: the data mirror, else the official host), ``split`` (``"aachen"``, ``"lwitlrt"`` or
+    ``"all"``), ``height`` (pixels, 64), ``max_width`` (pixels, 2048: wider lines are squeezed to
+    it), ``max_length`` (characters, 100: longer lines are skipped).
+    """
+
+    def __init__(self, *, path: str | None = None, split: str = "aachen", height: int = 64,
+                 max_width: int = 2048, max_length: int = 100) -> None:
+        if path is not None and (not isinstance(path, str) or not path):
+            raise ArgumentError("path", f"must be a non-empty string naming a folder, got {path!r}")
+        if split not in SPLITS:
+            raise ArgumentError("split", f"must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
+        check_integer("height", height, minimum=8)
+        check_integer("max_width", max_width, minimum=8)
+        check_integer("max_length", max_length, minimum=1)
+        self.path = path
+        self.split = split
+        self.height = height
+        self.max_width = max_width
+        self.max_length = max_length
+        self.mapping = IAM_MAPPING
+        self.splits = {}
+
+    @property
+    def shapes(self) -> DataShapes:
+        return DataShapes((self.height, self.max_width), (self.max_length,), self.mapping)
+
+    def prepare(self) -> None:
+        store = locate(self.path)
+        records = {r.line_id: r for r in parse_lines_txt(store.lines_txt(), origin=store.lines_origin())}
+        chosen = self._choose(records)
+        check_writers_disjoint(chosen, store.forms_txt(), origin=store.describe())
+        kept = {part: [records[i] for i in sorted(ids) if records[i].text] for part, ids in chosen.items()}
+        _warn(sum(len(ids) for ids in chosen.values()) - sum(map(len, kept.values())),
+              "lines have an empty transcription and were skipped")
+        paths = {r.line_id: r.image_path for part in kept.values() for r in part}
+        line_images = load_line_images(store, paths, height=self.height, max_width=self.max_width)
+        missing = sorted(set(paths) - line_images.images.keys())
+        _warn(len(missing),
+              f"lines have no image in {store.describe()} and were skipped (e.g. {', '.join(missing[:3])})")
+        _warn(line_images.squeezed, f"lines were wider than max_width={self.max_width} at height {self.height} "
+                                    "and were squeezed to fit")
+        encoded = {part: self._encode(part_records, line_images.images) for part, part_records in kept.items()}
+        _warn(sum(e.unknown for e in encoded.values()),
+              "characters outside IAM's alphabet were dropped from the labels")
+        _warn(sum(e.too_long for e in encoded.values()),
+              f"lines are longer than max_length={self.max_length} characters and were skipped")
+        self.splits = {part: e.split for part, e in encoded.items()}
+        log.info("IAM lines from %s, split %s: %s", store.describe(), self.split,
+                 ", ".join(f"{len(self.splits[part])} {part}" for part in PARTS))
+
+    def _choose(self, records: dict[str, LineRecord]) -> dict[str, frozenset[str]]:
+        """The line ids of each part in the chosen split that ``lines.txt`` has."""
+        if self.split == "all":
+            chosen = {"train": frozenset(), "val": frozenset(), "test": frozenset(records)}
+        else:
+            listed = split_ids(self.split)
+            chosen = {part: ids & records.keys() for part, ids in listed.items()}
+            absent = sum(len(ids) for ids in listed.values()) - sum(len(ids) for ids in chosen.values())
+            _warn(absent, f"lines of the {self.split} split are not in this copy of IAM")
+        return chosen
+
+    def _encode(self, records: list[LineRecord], images: dict[str, np.ndarray]) -> _Encoded:
+        """The split of ``records`` that have an image and fit ``max_length``, with the counts of
+        dropped characters and of lines too long."""
+        pad = self.mapping.index(PAD)
+        kept_images, rows, ids = [], [], []
+        unknown = too_long = 0
+        for record in records:
+            if record.line_id not in images:
+                continue
+            indices, dropped = encode_text(record.text, self.mapping)
+            unknown += dropped
+            if len(indices) > self.max_length:
+                too_long += 1
+                continue
+            kept_images.append(images[record.line_id])
+            rows.append(indices + [pad] * (self.max_length - len(indices)))
+            ids.append(record.line_id)
+        labels = torch.tensor(rows, dtype=torch.long).reshape(len(rows), self.max_length)
+        return _Encoded(LineSplit(kept_images, labels, ids), unknown, too_long)
+
+
+@attrs.frozen
+class _Encoded:
+    """One part's split, with the characters it dropped and the lines it skipped as too long."""
+
+    split: LineSplit
+    unknown: int
+    too_long: int
+
+
+def _warn(count: int, what: str) -> None:
+    """One warning for ``count`` things that ``what`` describes, none for zero."""
+    if count:
+        log.warning("IAM: %d %s", count, what)

@@ -1,0 +1,166 @@
+"""Reading IAM's files where they are: a folder in IAM's layout, or the official archives.
+
+A store gives the text of ``lines.txt`` (and of ``forms.txt`` when present), the encoded bytes of
+the line images asked for, and a fingerprint that changes when its files do (the key of the
+processed cache).
+
+- :class:`FolderStore`: ``<root>/ascii/lines.txt``, optional ``<root>/ascii/forms.txt`` and
+  ``<root>/lines/<a01>/<a01-000u>/<a01-000u-00>.png``. Its fingerprint hashes ``lines.txt`` and
+  ``forms.txt`` and the size and modification time of every image.
+- :class:`ArchiveStore`: ``ascii.tgz`` and ``lines.tgz`` as FKI distributes them. ``lines.txt``
+  and ``forms.txt`` are found at the archive's top level or under ``ascii/``; an image is found by
+  its last three path components (``a01/a01-000u/a01-000u-00.png``), whatever folder the archive
+  puts above them. The archive is read in one streaming pass, never extracted to disk. Its
+  fingerprint is each archive's resolved path, size and modification time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+import zlib
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from textrec_core.errors import DataError
+
+
+class LineStore(Protocol):
+    """Where IAM's line files are read from."""
+
+    def lines_txt(self) -> list[str]:
+        """The text lines of ``lines.txt``."""
+
+    def forms_txt(self) -> list[str] | None:
+        """The text lines of ``forms.txt`` (form id, writer id, ...), or None where there is none."""
+
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
+        """``(path, encoded bytes)`` for each of ``paths`` (``lines/<a01>/<a01-000u>/<id>.png``) the
+        store holds, in any order; absent ones are left out."""
+
+    def lines_origin(self) -> str:
+        """Where ``lines.txt`` is, for messages."""
+
+    def fingerprint(self) -> str:
+        """A digest that changes when the store's files do."""
+
+    def describe(self) -> str:
+        """Where the store reads from, for messages."""
+
+
+def _decode(data: bytes) -> list[str]:
+    """IAM's text files are ASCII; ISO-8859-1 reads any byte, so a stray one cannot stop a parse."""
+    return data.decode("iso-8859-1").splitlines()
+
+
+class FolderStore:
+    """A folder in IAM's layout (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def lines_txt(self) -> list[str]:
+        return _decode((self.root / "ascii" / "lines.txt").read_bytes())
+
+    def forms_txt(self) -> list[str] | None:
+        forms = self.root / "ascii" / "forms.txt"
+        return _decode(forms.read_bytes()) if forms.is_file() else None
+
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
+        for path in paths:
+            file = self.root / path
+            if file.is_file():
+                yield path, file.read_bytes()
+
+    def lines_origin(self) -> str:
+        return str(self.root / "ascii" / "lines.txt")
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(str(self.root.resolve()).encode())
+        for name in ("lines.txt", "forms.txt"):
+            file = self.root / "ascii" / name
+            digest.update(file.read_bytes() if file.is_file() else b"-")
+        images = self.root / "lines"
+        for file in sorted(images.rglob("*.png")) if images.is_dir() else ():
+            stat = file.stat()
+            digest.update(f"{file.relative_to(self.root)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
+
+    def describe(self) -> str:
+        return str(self.root)
+
+
+class ArchiveStore:
+    """FKI's ``ascii.tgz`` and ``lines.tgz`` (see the module docstring)."""
+
+    def __init__(self, ascii_archive: Path, lines_archive: Path) -> None:
+        self.ascii_archive = Path(ascii_archive)
+        self.lines_archive = Path(lines_archive)
+
+    def lines_txt(self) -> list[str]:
+        lines = self._ascii_member("lines.txt")
+        if lines is None:
+            raise DataError(f"{self.ascii_archive} has no lines.txt (expected at its top level or under ascii/)")
+        return lines
+
+    def forms_txt(self) -> list[str] | None:
+        return self._ascii_member("forms.txt")
+
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
+        wanted = {_image_key(path): path for path in paths}
+        with _open_tar(self.lines_archive) as tar:
+            for member in _members(tar, self.lines_archive):
+                path = wanted.get(_image_key(member.name))
+                if path is not None and member.isfile():
+                    yield path, _read_member(tar, member, self.lines_archive)
+
+    def lines_origin(self) -> str:
+        return f"lines.txt in {self.ascii_archive}"
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for archive in (self.ascii_archive, self.lines_archive):
+            stat = archive.stat()
+            digest.update(f"{archive.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
+
+    def describe(self) -> str:
+        return f"{self.ascii_archive} and {self.lines_archive}"
+
+    def _ascii_member(self, name: str) -> list[str] | None:
+        with _open_tar(self.ascii_archive) as tar:
+            for member in _members(tar, self.ascii_archive):
+                if member.isfile() and member.name.removeprefix("./") in (name, f"ascii/{name}"):
+                    return _decode(_read_member(tar, member, self.ascii_archive))
+        return None
+
+
+def _image_key(path: str) -> str:
+    """The last three components of an image path: ``a01/a01-000u/a01-000u-00.png``."""
+    return "/".join(path.replace("\\", "/").split("/")[-3:])
+
+
+def _open_tar(path: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(path, "r:*")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"cannot read the archive {path}: {exc}") from exc
+
+
+def _members(tar: tarfile.TarFile, path: Path) -> Iterator[tarfile.TarInfo]:
+    """The archive's members, a damaged archive raising :class:`DataError` naming it."""
+    try:
+        yield from tar
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"the archive {path} is damaged: {exc}") from exc
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> bytes:
+    try:
+        stream = tar.extractfile(member)
+        if stream is None:
+            raise DataError(f"{member.name} in {path} is not a regular file")
+        return stream.read()
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"the archive {path} is damaged at {member.name}: {exc}") from exc
