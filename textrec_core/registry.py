@@ -35,6 +35,10 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "attention": "textrec-attention",
     "LinePredictor": "textrec-lines",
     "random_affine": "textrec-augment",
+    "IamOnDbDataset": "textrec-iam-ondb",
+    "iam_ondb": "textrec-iam-ondb",
+    "IamLinesDataset": "textrec-iam",
+    "iam_lines": "textrec-iam",
 }
 
 

@@ -499,3 +499,20 @@ def ctc_loss_of(logits: torch.Tensor, labels: torch.Tensor, lengths: torch.Tenso
     targets = [[i for i in row if i != PAD_INDEX] for row in labels.tolist()]
     return F.ctc_loss(logits.float().log_softmax(-1).transpose(0, 1), torch.tensor(sum(targets, [])), frames,
                       torch.tensor([len(t) for t in targets]), blank=BLANK_INDEX, zero_infinity=True)
+
+
+def test_a_line_reads_the_same_alone_and_padded_among_wider_lines():
+    torch.manual_seed(1)
+    network = line_lstm_ctc(line_shapes(4), **SMALL).eval()
+    model = model_for(4, network)
+    line = torch.rand(28, 60) * (torch.rand(28, 60) > 0.7)
+    line[:, -1] = 0.5  # content to its last column
+    wide = torch.rand(28, 150)
+    batch = torch.zeros(2, 28, 150)
+    batch[0, :, :60], batch[1] = line, wide
+    with torch.inference_mode():
+        alone, in_batch = network(line[None]), network(batch)
+    frames = network.output_length(60)
+    assert torch.allclose(in_batch[0, :frames], alone[0], atol=1e-5)
+    ((text_alone, conf_alone),), ((text_in_batch, conf_in_batch), _) = model.predict(line[None]), model.predict(batch)
+    assert text_alone == text_in_batch and conf_alone == pytest.approx(conf_in_batch, rel=1e-4)

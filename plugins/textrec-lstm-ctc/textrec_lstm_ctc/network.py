@@ -44,10 +44,12 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from textrec_core import DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.services.arguments import check_integer, check_range
+from textrec_lines.padding import content_widths
 from textrec_lines.shapes import check_line_images, check_line_labels
 
 #: A 4x4 convolution with stride 2 and a 3x3 convolution leave 1 row or column of 8.
@@ -100,7 +102,13 @@ class LineLstmCtc(nn.Module):
         return self.normalize(self.frames(images.unsqueeze(1)).squeeze(2).transpose(1, 2))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        sequence, _ = self.lstm(self.frame_features(images))
+        """Logits ``(B, T, num_classes)``; the LSTM reads each line's frames of content only
+        (:meth:`output_lengths` of its :func:`~textrec_lines.content_widths`), so a line reads the
+        same alone or padded in a batch with wider lines; its frames past them score the padding."""
+        frames = self.frame_features(images)
+        lengths = self.output_lengths(content_widths(images)).clamp(max=frames.shape[1])
+        packed = pack_padded_sequence(frames, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        sequence, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=frames.shape[1])
         return self.classifier(sequence)
 
 

@@ -1,0 +1,205 @@
+"""textrec-eval end to end: real bundles, a registered dataset, the command's outputs and exit codes.
+
+The known-text model reads :data:`LINES`' drawn texts exactly with the greedy decoder and drops the
+last character with the beam decoder, so against the labels (13 characters, 5 words):
+
+- greedy: edits 0 + 1 + 2 + 0 = 3 characters, 0 + 1 + 1 + 0 = 2 words;
+- beam: edits 1 + 1 + 3 + 1 = 6 characters, 1 + 1 + 1 + 1 = 4 words;
+- per-line greedy CER 0, 1/5, 2/3, 0: worst first lines 2, 1, then 0 before 3 (ties by index).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from textrec_eval.report import REPORT_FILE
+
+
+def test_metrics_per_decoder_and_worst_lines_in_json(run_eval, known_bundle, tiny_data):
+    status, out, err = run_eval(known_bundle, tiny_data, "--json", "--worst", "3", "--batch-size", "3")
+    assert status == 0, err
+    result = json.loads(out)
+    assert set(result) == {"bundle", "data", "lines", "normalization", "ranked_by", "decoders", "worst"}
+    assert result["lines"] == 4 and result["ranked_by"] == "greedy" and result["bundle"] == known_bundle
+    assert result["data"] == {"dataset": "tiny_lines", "dataset_args": {}}
+    assert list(result["decoders"]) == ["greedy", "beam"]
+    greedy, beam = result["decoders"]["greedy"], result["decoders"]["beam"]
+    assert set(greedy) == {"cer", "wer", "seconds", "lines_per_second"}
+    assert greedy["cer"] == pytest.approx(3 / 13) and greedy["wer"] == pytest.approx(2 / 5)
+    assert beam["cer"] == pytest.approx(6 / 13) and beam["wer"] == pytest.approx(4 / 5)
+    assert greedy["seconds"] > 0 and greedy["lines_per_second"] == pytest.approx(4 / greedy["seconds"])
+    assert [line["index"] for line in result["worst"]] == [2, 1, 0]
+    assert result["worst"][0] == {
+        "index": 2, "id": "line-2", "truth": "cab",
+        "readings": {"greedy": {"text": "a", "cer": pytest.approx(2 / 3)}, "beam": {"text": "", "cer": 1.0}},
+    }
+    assert result["worst"][1]["readings"]["greedy"] == {"text": "ab ca", "cer": pytest.approx(0.2)}
+
+
+def test_the_table_shows_each_decoder_and_the_worst_lines(run_eval, known_bundle, tiny_data):
+    status, out, _ = run_eval(known_bundle, tiny_data, "--worst", "1")
+    assert status == 0
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("greedy", "beam"))}
+    assert rows["greedy"][:2] == ["0.2308", "0.4000"] and rows["beam"][:2] == ["0.4615", "0.8000"]
+    assert "worst 1 lines by greedy CER:" in out
+    assert "#2 line-2  CER 0.667" in out and "'cab'" in out and "#1 " not in out
+
+
+def test_decoders_option_chooses_and_orders_the_decoders(run_eval, known_bundle, tiny_data):
+    status, out, _ = run_eval(known_bundle, tiny_data, "--json", "--decoders", "beam", "--worst", "2")
+    assert status == 0
+    result = json.loads(out)
+    assert list(result["decoders"]) == ["beam"] and result["ranked_by"] == "beam"
+    # beam per-line CER: 1/3, 1/5, 1, 1/2
+    assert [line["index"] for line in result["worst"]] == [2, 3]
+
+
+def test_a_model_without_decoder_argument_is_read_its_own_way(run_eval, own_reading_bundle, tiny_data):
+    bundle = own_reading_bundle
+    status, out, _ = run_eval(bundle, tiny_data, "--json", "--worst", "0")
+    assert status == 0
+    result = json.loads(out)
+    assert list(result["decoders"]) == ["default"] and result["worst"] == []
+    assert result["decoders"]["default"]["cer"] == pytest.approx(3 / 13)
+    status, _, err = run_eval(bundle, tiny_data, "--decoders", "greedy")
+    assert status == 2 and "--decoders: model OwnReadingModel has no decoder argument" in err
+
+
+def test_an_untrained_ctc_bundle_is_evaluated_with_greedy_and_beam(run_eval, ctc_bundle, tiny_data):
+    status, out, err = run_eval(ctc_bundle, tiny_data, "--json", "--batch-size", "2")
+    assert status == 0, err
+    result = json.loads(out)
+    assert list(result["decoders"]) == ["greedy", "beam"] and result["lines"] == 4
+    for metrics in result["decoders"].values():
+        assert metrics["cer"] >= 0 and metrics["wer"] >= 0 and metrics["lines_per_second"] > 0
+    assert len(result["worst"]) == 4
+
+
+def test_html_report_shows_the_worst_lines_with_images_and_highlights(run_eval, known_bundle, tiny_data, tmp_path):
+    report_dir = tmp_path / "report"
+    status, _, err = run_eval(known_bundle, tiny_data, "--save-report", str(report_dir), "--worst", "4")
+    assert status == 0, err
+    assert sorted(p.name for p in report_dir.iterdir()) == [REPORT_FILE]
+    assert (report_dir / REPORT_FILE).stat().st_mode & 0o777 == 0o644
+    page = (report_dir / REPORT_FILE).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "0.2308" in page and "0.4615" in page
+    for truth in ("abc", "ab cc", "cab", "bb"):
+        assert f"<td class='text truth'>{truth}</td>" in page
+    # line 2: truth "cab" read "a": the reading misses "c" and "b"
+    assert "<del>c</del>a<del>b</del>" in page
+    # line 1: truth "ab cc" read "ab ca"
+    assert "ab c<del>c</del>" in page and "ab c<ins>a</ins>" in page
+    assert page.index("#2 line-2") < page.index("#1 line-1") < page.index("#0 line-0") < page.index("#3 line-3")
+    uris = [part.split('"')[0] for part in page.split('<img alt="line 2" src="data:image/png;base64,')[1:]]
+    image = Image.open(io.BytesIO(base64.b64decode(uris[0])))
+    assert image.size == (28 - 4, 28)  # line 2 draws "a": its 28-pixel window, trailing black columns trimmed
+    assert image.getpixel((0, 0)) == 255 and image.getpixel((10, 14)) < 255  # dark ink on light paper
+
+
+def test_an_iam_folder_is_read_with_iam_lines_split_all(run_eval, known_bundle, tmp_path, install_iam_stub):
+    folder = tmp_path / "iam"
+    (folder / "ascii").mkdir(parents=True)
+    (folder / "lines").mkdir()
+    (folder / "ascii" / "lines.txt").write_text("# none\n", encoding="utf-8")
+    status, _, err = run_eval(known_bundle, str(folder))
+    assert status == 2 and "unknown dataset 'iam_lines'" in err and "textrec-iam" in err and "Traceback" not in err
+    arguments = install_iam_stub()
+    status, out, err = run_eval(known_bundle, str(folder), "--json")
+    assert status == 0, err
+    assert arguments == {"path": str(folder), "split": "all"}
+    assert json.loads(out)["data"] == {"dataset": "iam_lines", "dataset_args": arguments}
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("{not json", "DATA: not valid JSON"),
+    ("[1, 2]", "DATA: expected a dataset config JSON object"),
+    ('{"dataset": "tiny_lines", "model": "x"}', "model: unknown key"),
+    ('{"dataset_args": {}}', "dataset: required key missing"),
+    ('{"dataset": "tiny_lines", "dataset_args": []}', "dataset_args: expected an object"),
+    ('{"dataset": "tiny_lines", "dataset_args": {"count": "two"}}', "dataset_args.count: expected int"),
+    ('{"dataset": "tiny_lines", "dataset_args": {"count": 9}}', "dataset_args.count: must be 1 to 4, got 9"),
+    ('{"dataset": "tiny_lines", "dataset_args": {"size": 9}}', "dataset_args.size: unknown argument"),
+    ('{"dataset": "iam_ondb"}', "unknown dataset 'iam_ondb'"),
+])
+def test_bad_data_exits_2_with_one_paragraph(run_eval, known_bundle, data, message):
+    status, out, err = run_eval(known_bundle, data)
+    assert status == 2 and out == ""
+    assert err.startswith("textrec-eval: error: ") and message in err and "Traceback" not in err
+
+
+def test_a_folder_not_in_iam_layout_exits_2(run_eval, known_bundle, tmp_path):
+    status, _, err = run_eval(known_bundle, str(tmp_path))
+    assert status == 2 and "a folder without ascii/lines.txt" in err
+
+
+def test_bad_bundles_exit_2(run_eval, known_bundle, tmp_path, tiny_data):
+    status, _, err = run_eval(str(tmp_path / "missing"), tiny_data)
+    assert status == 2 and "is not a textrec model bundle" in err
+    (Path(known_bundle) / "weights.pt").write_bytes(b"not weights")
+    status, _, err = run_eval(known_bundle, tiny_data)
+    assert status == 2 and "cannot read weights" in err
+    meta = Path(known_bundle) / "bundle.json"
+    meta.write_text(meta.read_text().replace('"KnownTextModel"', '"AbsentModel"'))
+    status, _, err = run_eval(known_bundle, tiny_data)
+    assert status == 2 and "unknown model 'AbsentModel'" in err
+
+
+def test_unknown_decoder_exits_2(run_eval, known_bundle, tiny_data):
+    status, _, err = run_eval(known_bundle, tiny_data, "--decoders", "greedy,viterbi")
+    assert status == 2 and "--decoders: decoder: must be 'greedy' or 'beam', got 'viterbi'" in err
+
+
+@pytest.mark.parametrize("options", [
+    ["--batch-size", "0"], ["--worst", "-1"], ["--decoders", "greedy,,beam"], ["--decoders", "beam,beam"],
+])
+def test_bad_options_exit_2(run_eval, known_bundle, tiny_data, options, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run_eval(known_bundle, tiny_data, *options)
+    assert exited.value.code == 2 and "textrec-eval: error: argument" in capsys.readouterr().err
+
+
+def test_report_path_that_is_a_file_exits_2(run_eval, known_bundle, tiny_data, tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    status, _, err = run_eval(known_bundle, tiny_data, "--save-report", str(target))
+    assert status == 2 and "--save-report: " in err and target.read_text() == "x"
+
+
+def test_a_data_error_exits_1_and_leaves_no_report(run_eval, known_bundle, tmp_path):
+    report_dir = tmp_path / "report"
+    report_dir.mkdir()
+    data = json.dumps({"dataset": "tiny_lines", "dataset_args": {"fail_after": 1}})
+    status, out, err = run_eval(known_bundle, data, "--batch-size", "2", "--save-report", str(report_dir))
+    assert status == 1 and out == ""
+    assert err.strip() == "textrec-eval: DataError: line image lines/x.png is corrupt"
+    assert list(report_dir.iterdir()) == []
+
+
+def test_a_failed_report_write_leaves_the_old_report_and_no_partial_file(run_eval, known_bundle, tiny_data, tmp_path,
+                                                                          monkeypatch):
+    report_dir = tmp_path / "report"
+    report_dir.mkdir()
+    (report_dir / REPORT_FILE).write_text("old report")
+    write_text = Path.write_text
+
+    def half_then_fail(self, text, *args, **kwargs):
+        write_text(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_text", half_then_fail)
+    status, out, err = run_eval(known_bundle, tiny_data, "--save-report", str(report_dir))
+    assert status == 1 and out == "" and "cannot write the report" in err and "disk full" in err
+    assert [p.name for p in report_dir.iterdir()] == [REPORT_FILE]
+    assert (report_dir / REPORT_FILE).read_text() == "old report"
+
+
+def test_an_empty_test_split_exits_1(run_eval, known_bundle):
+    status, _, err = run_eval(known_bundle, '{"dataset": "EmptyLines"}')
+    assert status == 1 and "the test split holds no lines" in err
+

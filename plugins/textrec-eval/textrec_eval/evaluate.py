@@ -1,0 +1,92 @@
+"""Read a dataset's test split with each decoder and score the readings (:class:`Evaluation`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from textrec_core.errors import DataError
+from textrec_core.mapping import CharacterMapping
+from textrec_core.predictor import Predictor
+from textrec_core.protocols import Split
+from textrec_eval.metrics import DecoderMetrics, LineResult, WorstLines, decoder_metrics, line_cer
+from textrec_eval.text import normalize
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome: ``lines`` evaluated, ``metrics`` per decoder (in the order read), and the
+    ``worst`` lines by the first decoder's per-line CER, worst first."""
+
+    lines: int
+    metrics: dict[str, DecoderMetrics]
+    worst: list[LineResult]
+
+
+def trim_padding(image: np.ndarray) -> np.ndarray:
+    """``image`` (H, W) without its trailing all-zero columns (a batch's right padding; a line's own
+    exactly-black right margin goes too, which a line predictor re-pads anyway); at least 1 column."""
+    inked = np.flatnonzero(image.any(axis=0))
+    return image[:, : max(1, inked[-1] + 1 if inked.size else 1)]
+
+
+def label_texts(labels: torch.Tensor, mapping: CharacterMapping) -> list[str]:
+    """The texts of a batch of labels: ``(B, L)`` rows, or ``(B,)`` single characters, spelled with
+    ``mapping`` (``<pad>`` and every other special token read as nothing)."""
+    rows = labels.tolist()
+    return [mapping.spell(row if isinstance(row, list) else [row]) for row in rows]
+
+
+def split_ids(split: Split) -> Sequence[str] | None:
+    """The split's line ids (its optional ``ids`` attribute, one per sample in batch order), or None."""
+    ids = getattr(split, "ids", None)
+    return ids if ids is not None and len(ids) == len(split) else None
+
+
+def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapping, *, batch_size: int,
+             worst: int) -> Evaluation:
+    """Read every line of ``split`` with every reader, in batches of ``batch_size``.
+
+    Truths are the labels spelled with the dataset's ``mapping``; truths and readings are compared
+    normalised. Speed is the wall time of ``predict_batch`` alone, per reader, after one untimed
+    warm-up read of the first batch (torch's first calls pay one-off set-up costs); the readers take
+    turns to read each batch first, so the cost of a batch shape met for the first time (torch's CPU
+    kernels are built per shape) falls on each of them alike. Raises
+    :class:`DataError` for an empty split; data errors from the split propagate.
+    """
+    names = list(readers)
+    ids = split_ids(split)
+    truths: list[str] = []
+    readings: dict[str, list[str]] = {name: [] for name in names}
+    seconds = dict.fromkeys(names, 0.0)
+    kept = WorstLines(worst, names[0])
+    for number, (images, labels) in enumerate(split.batches(batch_size)):
+        arrays = [trim_padding(image) for image in images.numpy()]
+        batch_truths = [normalize(text) for text in label_texts(labels, mapping)]
+        batch_readings = {}
+        for name in names[number % len(names):] + names[: number % len(names)]:
+            if not truths:
+                readers[name].predict_batch(arrays)
+            start = time.perf_counter()
+            read = readers[name].predict_batch(arrays)
+            seconds[name] += time.perf_counter() - start
+            batch_readings[name] = [normalize(text) for text, _ in read]
+        for name in names:
+            readings[name] += batch_readings[name]
+        for offset, (array, truth) in enumerate(zip(arrays, batch_truths)):
+            index = len(truths) + offset
+            line_readings = {name: batch_readings[name][offset] for name in names}
+            kept.offer(LineResult(
+                index, str(ids[index]) if ids is not None else None, truth, line_readings,
+                {name: line_cer(reading, truth) for name, reading in line_readings.items()},
+                (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8),
+            ))
+        truths += batch_truths
+    if not truths:
+        raise DataError("the test split holds no lines: nothing to evaluate")
+    return Evaluation(len(truths), {name: decoder_metrics(readings[name], truths, seconds[name]) for name in names},
+                      kept.lines())

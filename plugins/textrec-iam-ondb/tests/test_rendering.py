@@ -1,0 +1,35 @@
+"""Rendering strokes: fixed height, own ink extent, aspect ratio kept, max_width respected, styles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from textrec_iam_ondb.rendering import FIXED_STYLE, Style, margin, natural_width, random_style, render_strokes
+
+BOX = [np.array([[0, 0], [400, 0], [400, 100], [0, 100], [0, 0]], dtype=np.int32), np.array([[200, 50]])]
+
+
+def test_ink_spans_the_height_less_the_margins_aspect_kept():
+    image = render_strokes(BOX, 40, 1000)
+    rows, columns = np.nonzero(image)
+    assert image.shape == (40, natural_width((400, 100), 40, 1000)) and image.dtype == np.uint8
+    assert rows.min() <= margin(40) + 1 and rows.max() >= 40 - margin(40) - 2
+    assert abs((columns.max() - columns.min()) / (rows.max() - rows.min()) - 4) < 0.3
+    assert image[0].max() == 0 and image[:, 0].max() == 0 and image[20, image.shape[1] // 2] == 255  # the dot
+
+
+def test_wide_lines_are_scaled_down_to_max_width():
+    image = render_strokes(BOX, 40, 60)
+    assert image.shape == (40, 60) and np.count_nonzero(image) > 0
+
+
+def test_fixed_style_is_deterministic_random_styles_differ():
+    assert np.array_equal(render_strokes(BOX, 32, 500), render_strokes(BOX, 32, 500, FIXED_STYLE))
+    rng = np.random.default_rng(0)
+    first, second = (render_strokes(BOX, 32, 500, random_style(rng), rng) for _ in range(2))
+    assert first.shape != second.shape or not np.array_equal(first, second)
+
+
+def test_pen_width_thickens_the_ink():
+    thin, thick = (np.count_nonzero(render_strokes(BOX, 64, 500, Style(pen_width=w))) for w in (0.02, 0.08))
+    assert thick > 2 * thin

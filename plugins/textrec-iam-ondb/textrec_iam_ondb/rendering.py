@@ -1,0 +1,97 @@
+"""Drawing a line's pen strokes as a grayscale image: bright ink on a dark (0) background.
+
+Each line is normalised by its own ink extent: its strokes are scaled so that the ink spans the
+image height less a margin of ``height // 16`` pixels (at least 2) at top and bottom, keeping the
+aspect ratio, so the width follows from the line's own proportions; a line that would be wider
+than ``max_width`` is scaled down to fit it, centred vertically. Strokes are drawn as connected
+segments of the style's pen width (PIL's ``ImageDraw``), a single-point stroke as a dot.
+
+A :class:`Style` perturbs the strokes before the normalisation: a shear (``slant``: x moves by
+``slant`` times the height above the ink's vertical centre, positive leaning right), Gaussian
+jitter of every point (``jitter``, a fraction of the ink's height) and the pen width (a fraction
+of the image height). :data:`FIXED_STYLE` draws the strokes as recorded; :func:`random_style`
+draws a training style.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+@attrs.frozen
+class Style:
+    """How a line is drawn: ``pen_width`` (fraction of the image height), ``slant`` (shear
+    factor), ``jitter`` (standard deviation of each point's displacement, fraction of the ink height)."""
+
+    pen_width: float = 0.05
+    slant: float = 0.0
+    jitter: float = 0.0
+
+
+FIXED_STYLE = Style()
+#: Ranges of the training styles: pen width in [0.03, 0.08] of the height, slant (shear) within
+#: +-0.25 (about 14 degrees), jitter up to 0.006 of the ink height.
+PEN_WIDTHS = (0.03, 0.08)
+MAX_SLANT = 0.25
+MAX_JITTER = 0.006
+
+
+def random_style(rng: np.random.Generator) -> Style:
+    """A training style drawn from the ranges above."""
+    return Style(pen_width=float(rng.uniform(*PEN_WIDTHS)), slant=float(rng.uniform(-MAX_SLANT, MAX_SLANT)),
+                 jitter=float(rng.uniform(0, MAX_JITTER)))
+
+
+def margin(height: int) -> int:
+    """The blank rows above and below the ink, and columns left and right of it."""
+    return max(2, height // 16)
+
+
+def natural_width(extent: tuple[float, float], height: int, max_width: int) -> int:
+    """The width :func:`render_strokes` gives a line of ink ``extent`` ``(width, height)`` in
+    :data:`FIXED_STYLE`, for ordering lines by width before they are drawn."""
+    inner = height - 2 * margin(height)
+    return min(max_width, int(math.ceil(extent[0] * inner / max(extent[1], 1.0))) + 2 * margin(height))
+
+
+def render_strokes(strokes: list[np.ndarray], height: int, max_width: int, style: Style = FIXED_STYLE,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """The line image ``(height, width)`` uint8 of ``strokes`` (each ``(n, 2)`` x, y), ``width <= max_width``.
+
+    ``rng`` draws the jitter and is needed only when ``style.jitter`` is not 0.
+    """
+    lengths = [len(s) for s in strokes]
+    points = np.concatenate(strokes).astype(np.float64)
+    low, high = points.min(axis=0), points.max(axis=0)
+    if style.slant:
+        points[:, 0] -= style.slant * (points[:, 1] - (low[1] + high[1]) / 2)
+    if style.jitter:
+        assert rng is not None, "a jittered style needs an rng"
+        points += rng.normal(0.0, style.jitter * max(high[1] - low[1], 1.0), points.shape)
+    if style.slant or style.jitter:
+        low, high = points.min(axis=0), points.max(axis=0)
+    edge = margin(height)
+    extent = np.maximum(high - low, 1.0)
+    scale = (height - 2 * edge) / extent[1]
+    width = int(math.ceil(extent[0] * scale)) + 2 * edge
+    if width > max_width:
+        scale, width = (max_width - 2 * edge) / extent[0], max_width
+    offset = np.array([edge, (height - extent[1] * scale) / 2]) - low * scale
+    points = points * scale + offset
+    pen = max(1, round(style.pen_width * height))
+    image = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(image)
+    start = 0
+    for length in lengths:
+        stroke = points[start : start + length]
+        start += length
+        if length == 1:
+            x, y = stroke[0]
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=255)
+        else:
+            draw.line(stroke.ravel().tolist(), fill=255, width=pen, joint="curve" if pen > 2 else None)
+    return np.asarray(image)
