@@ -1,2 +1,2 @@
-"""Services shared by several plugins: verified downloads, atomic files, in-memory splits,
-image reading for predictors, text metrics and the allocator setting for training."""
+"""Services shared by several plugins: verified downloads (also after a form login), atomic files,
+in-memory splits, image reading for predictors, text metrics and the allocator setting for training."""

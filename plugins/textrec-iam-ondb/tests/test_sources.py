@@ -1,11 +1,14 @@
-"""Where the archives come from: the official host behind HTTP Basic auth (a loopback server that
-demands it, as fki.tic.heia-fr.ch does), the data mirror with its SHA256SUMS, and missing credentials."""
+"""Where the archives come from: the official host behind its session login (a loopback server
+that demands it, as fki.tic.heia-fr.ch does: ``POST /login`` with the form fields ``email`` and
+``password`` sets a cookie, the archives are served only with it, else a redirect to the login
+page), the data mirror with its SHA256SUMS, and missing credentials."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import socket
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,26 +18,45 @@ import textrec_iam_ondb.sources as sources
 from textrec_core.errors import ChecksumError, DataError, DownloadError
 from textrec_iam_ondb import IamOnDbDataset
 
-USER, PASSWORD = "writer", "s3cret:pw"
+USER, PASSWORD = "writer@example.org", "s3cret:pw&="
+COOKIE = "session=ondb-token"
 
 
-class _BasicAuthHandler(BaseHTTPRequestHandler):
-    """Serves ``server.files`` to requests carrying the right Basic credentials, 401 to others."""
+class _SessionLoginHandler(BaseHTTPRequestHandler):
+    """``POST /login`` sets the session cookie for the right e-mail and password only; ``GET``
+    serves ``server.files`` with the cookie, redirects to ``/login`` without it; ``/login`` is an
+    HTML page."""
+
+    def do_POST(self) -> None:
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.server.requests.append(("POST", self.path))
+        self.server.logins.append(form)
+        self.send_response(302)
+        if self.path == "/login" and form == {"email": [USER], "password": [PASSWORD]}:
+            self.send_header("Set-Cookie", f"{COOKIE}; Path=/")
+        self.send_header("Location", "/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
-        self.server.requests.append((self.path, self.headers.get("Authorization")))
-        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="IAM-OnDB"')
+        self.server.requests.append(("GET", self.path))
+        body = self.server.files.get(self.path)
+        if body is not None and COOKIE in self.headers.get("Cookie", ""):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-gzip")
+        elif body is not None:
+            self.send_response(302)
+            self.send_header("Location", "/login")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = self.server.files.get(self.path)
-        if body is None:
+        elif self.path in ("/login", "/"):
+            body = b"<html><form method=post action=/login>log in</form></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+        else:
             self.send_error(404)
             return
-        self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -45,10 +67,12 @@ class _BasicAuthHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def auth_server(facts) -> Iterator[ThreadingHTTPServer]:
-    """A loopback server with the fixture's archives under ``/DBs/iamOnDB/data/``, behind Basic auth."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BasicAuthHandler)
+    """A loopback server with the fixture's archives under ``/DBs/iamOnDB/data/``, behind the session login."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SessionLoginHandler)
+    server.daemon_threads = True
     server.files = {f"/DBs/iamOnDB/data/{name}": body for name, body in facts["archive_bytes"].items()}
     server.requests = []
+    server.logins = []
     server.base_url = f"http://127.0.0.1:{server.server_port}/DBs/iamOnDB/data"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield server
@@ -71,23 +95,38 @@ def credentials(monkeypatch):
 def test_missing_credentials_say_how_to_register_and_request_nothing(auth_server, credentials, tmp_path, user):
     credentials(user, None)
     with pytest.raises(DataError, match="register .* at https://fki.tic.heia-fr.ch/register.*TEXTREC_IAM_ONDB_USER"):
-        sources.download_official("ascii-all.tar.gz", tmp_path / "ascii-all.tar.gz", auth_server.base_url)
+        sources.download_official([sources.ASCII_ARCHIVE], tmp_path, auth_server.base_url)
     assert auth_server.requests == [] and list(tmp_path.iterdir()) == []
 
 
-def test_wrong_credentials_are_refused_leaving_nothing(auth_server, credentials, tmp_path):
+def test_a_rejected_login_is_a_data_error_leaving_nothing(auth_server, credentials, tmp_path):
     credentials(USER, "wrong")
-    with pytest.raises(DownloadError, match="refused the IAM-OnDB credentials .*HTTP 401"):
-        sources.download_official("ascii-all.tar.gz", tmp_path / "ascii-all.tar.gz", auth_server.base_url)
-    assert len(auth_server.requests) == 1 and list(tmp_path.iterdir()) == []
+    with pytest.raises(DataError, match="login as writer@example.org was rejected.*TEXTREC_IAM_ONDB_PASSWORD"):
+        sources.download_official([sources.ASCII_ARCHIVE], tmp_path, auth_server.base_url)
+    assert auth_server.logins == [{"email": [USER], "password": ["wrong"]}]
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_right_credentials_download_the_archive(auth_server, credentials, tmp_path, facts):
+def test_the_right_login_downloads_the_archives_once(auth_server, credentials, tmp_path, facts):
     credentials(USER, PASSWORD)
-    dest = sources.download_official("ascii-all.tar.gz", tmp_path / "ascii-all.tar.gz", auth_server.base_url)
-    assert dest.read_bytes() == facts["archive_bytes"]["ascii-all.tar.gz"]
-    assert sources.download_official("ascii-all.tar.gz", dest, auth_server.base_url) == dest  # kept, not fetched
-    assert len(auth_server.requests) == 1
+    dests = sources.download_official(sources.ARCHIVES, tmp_path, auth_server.base_url)
+    assert dests == [tmp_path / name for name in sources.ARCHIVES]
+    for dest in dests:
+        assert dest.read_bytes() == facts["archive_bytes"][dest.name]
+    assert auth_server.logins == [{"email": [USER], "password": [PASSWORD]}]  # one login for both archives
+    count = len(auth_server.requests)
+    assert sources.download_official(sources.ARCHIVES, tmp_path, auth_server.base_url) == dests  # kept, not fetched
+    assert len(auth_server.requests) == count
+
+
+def test_an_unreachable_host_is_a_download_error(credentials, tmp_path):
+    credentials(USER, PASSWORD)
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(DownloadError, match="cannot reach"):
+        sources.download_official([sources.ASCII_ARCHIVE], tmp_path, f"http://127.0.0.1:{port}/DBs/iamOnDB/data", 5)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_dataset_downloads_from_the_official_host(auth_server, credentials, monkeypatch, tmp_path, facts):

@@ -1,14 +1,18 @@
 """Where IAM-OnDB's two archives come from: a local folder, the data mirror, or the official host.
 
 IAM-OnDB (Liwicki and Bunke, ICDAR 2005) is free for non-commercial research after registering
-with its publishers, the FKI group (https://fki.tic.heia-fr.ch/register; formerly at the
-University of Bern, www.fki.inf.unibe.ch). The official host serves the archives at
-``https://fki.tic.heia-fr.ch/DBs/iamOnDB/data/<name>`` behind **HTTP Basic authentication**
-with the registered user name and password: a request without (or with wrong) credentials is
-answered ``401 Unauthorized``, which is how ``wget --user U --password P URL`` and
-``curl -u U:P -O URL`` download them. textrec reads the credentials from
-``TEXTREC_IAM_ONDB_USER`` and ``TEXTREC_IAM_ONDB_PASSWORD`` and sends them in an
-``Authorization: Basic`` header (over HTTPS; never logged, never stored).
+with its publishers, the FKI group (https://fki.tic.heia-fr.ch/register), whose one account and
+one login serve both IAM databases. The current host, https://fki.tic.heia-fr.ch, keeps the
+archives at ``/DBs/iamOnDB/data/<name>`` behind a **session login**, not HTTP Basic
+authentication: a ``POST`` of the form fields ``email`` and ``password`` to ``/login`` sets a
+session cookie, and the archives are served only with it (without it, the host redirects to its
+login page). (The old host at the University of Bern, www.fki.inf.unibe.ch, used HTTP Basic
+authentication, which is what older ``wget --user U --password P`` and ``curl -u U:P`` recipes
+send; the current host expects the form login instead.) textrec logs in with ``TEXTREC_IAM_ONDB_USER`` (the
+registered e-mail address) and ``TEXTREC_IAM_ONDB_PASSWORD`` through the core's
+:func:`~textrec_core.services.login_download.download_after_login`, as the textrec-iam plugin
+does for IAM (over HTTPS; the credentials are sent only in the login form, never logged, never
+stored).
 
 Sources, first match wins (:func:`locate`):
 
@@ -20,17 +24,16 @@ Sources, first match wins (:func:`locate`):
    archives, so a download is accepted when every announced byte arrived; it is written
    atomically (the core's ``save_stream``) and kept in ``data_dir()/iam_ondb/``, where later
    runs find it. Missing credentials raise :class:`DataError` saying how to register and what
-   to set; a ``401`` raises :class:`DownloadError` saying the credentials were refused. Nothing
-   partial is left behind either way.
+   to set; a rejected login (an HTML page or the login page instead of an archive) raises
+   :class:`DataError` saying the login was rejected and what to check; an unreachable host or an
+   incomplete transfer raises :class:`DownloadError`. Nothing partial is left behind.
 """
 
 from __future__ import annotations
 
-import base64
-import http.client
 import os
-import urllib.error
-import urllib.request
+import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -43,14 +46,15 @@ from textrec_core.services.download import (
     join_source,
     parse_sha256sums,
     read_source,
-    save_stream,
 )
+from textrec_core.services.login_download import download_after_login
 
 STROKES_ARCHIVE = "lineStrokes-all.tar.gz"
 ASCII_ARCHIVE = "ascii-all.tar.gz"
 ARCHIVES = (STROKES_ARCHIVE, ASCII_ARCHIVE)
 OFFICIAL_URL = "https://fki.tic.heia-fr.ch/DBs/iamOnDB/data"
 REGISTER_URL = "https://fki.tic.heia-fr.ch/register"
+LOGIN_PATH = "/login"
 USER_VARIABLE = "TEXTREC_IAM_ONDB_USER"
 PASSWORD_VARIABLE = "TEXTREC_IAM_ONDB_PASSWORD"
 
@@ -89,7 +93,7 @@ def locate(path: str | None, *, timeout: float = 60) -> Source:
     mirror = data_mirror()
     if mirror is not None:
         return _from_mirror(mirror, root, timeout)
-    return Source("archives", *(download_official(name, root / name, OFFICIAL_URL, timeout) for name in ARCHIVES))
+    return Source("archives", *download_official(ARCHIVES, root, OFFICIAL_URL, timeout))
 
 
 def _from_mirror(mirror: str, root: Path, timeout: float) -> Source:
@@ -107,40 +111,35 @@ def _from_mirror(mirror: str, root: Path, timeout: float) -> Source:
 
 
 def credentials() -> tuple[str, str]:
-    """``(user, password)`` from the environment; :class:`DataError` explaining registration when unset."""
+    """``(e-mail, password)`` of the user's FKI registration from the environment; :class:`DataError`
+    explaining registration when unset."""
     user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
     if not user or not password:
         raise DataError(
             f"IAM-OnDB needs your registered credentials: register (free, non-commercial research) at "
-            f"{REGISTER_URL}, then set {USER_VARIABLE} and {PASSWORD_VARIABLE}. Or pass dataset_args.path, "
-            f"a folder holding {' and '.join(ARCHIVES)}, or set TEXTREC_DATA_MIRROR to a mirror with an iam-ondb/ "
-            f"folder.")
+            f"{REGISTER_URL}, then set {USER_VARIABLE} (your registered e-mail address) and {PASSWORD_VARIABLE}. "
+            f"Or pass dataset_args.path, a folder holding {' and '.join(ARCHIVES)}, or set TEXTREC_DATA_MIRROR to a "
+            f"mirror with an iam-ondb/ folder.")
     return user, password
 
 
-def download_official(name: str, dest: Path, base_url: str = OFFICIAL_URL, timeout: float = 60) -> Path:
-    """``dest``, downloaded from ``base_url/name`` with HTTP Basic authentication unless already there.
-
-    The core's downloader sends no credentials, so the request is made here and its body handed
-    to the core's atomic, length-checked :func:`~textrec_core.services.download.save_stream`.
-    """
-    if dest.is_file():
-        return dest
+def download_official(names: Sequence[str], dest_dir: Path, base_url: str = OFFICIAL_URL,
+                      timeout: float = 60) -> list[Path]:
+    """``dest_dir/<name>`` for each of ``names``, downloaded from ``base_url/<name>`` after one
+    session login to ``/login`` on ``base_url``'s host, unless already there (then nothing is
+    requested and no credentials are needed)."""
+    dests = [Path(dest_dir) / name for name in names]
+    missing = [dest for dest in dests if not dest.is_file()]
+    if not missing:
+        return dests
     user, password = credentials()
-    url = f"{base_url.rstrip('/')}/{name}"
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    request = urllib.request.Request(url, headers={"User-Agent": "textrec", "Authorization": f"Basic {token}"})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code in (401, 403):
-            raise DownloadError(f"{url} refused the IAM-OnDB credentials in {USER_VARIABLE} and {PASSWORD_VARIABLE} "
-                                f"(HTTP {exc.code}): check them, or register at {REGISTER_URL}") from exc
-        raise DownloadError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise DownloadError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from exc
-    length = response.headers.get("Content-Length", "")
-    with response:
-        return save_stream(response, dest, source=url, sha256=None, length=int(length) if length.isdigit() else None,
-                           desc=name)
+    base_url = base_url.rstrip("/")
+    download_after_login(
+        urllib.parse.urljoin(base_url, LOGIN_PATH),
+        {"email": user, "password": password},
+        {f"{base_url}/{dest.name}": dest for dest in missing},
+        rejected_hint=f"the login as {user} was rejected. Check {USER_VARIABLE} (your registered e-mail address) "
+                      f"and {PASSWORD_VARIABLE}, or register at {REGISTER_URL}",
+        timeout=timeout,
+    )
+    return dests

@@ -7,23 +7,21 @@ file (without it, the host redirects to the login page). textrec does exactly th
 credentials in ``TEXTREC_IAM_USER`` (the e-mail address registered at
 https://fki.tic.heia-fr.ch/register) and ``TEXTREC_IAM_PASSWORD``.
 
-FKI publishes no checksums: an archive is streamed to a temporary file and renamed into the cache
-only once complete (:func:`~textrec_core.services.download.save_stream`); a response that is an
-HTML page rather than an archive (a rejected login) is an error, and nothing is left behind.
+The login and the downloads are the core's
+:func:`~textrec_core.services.login_download.download_after_login` (the same FKI account and login
+serve IAM-OnDB, in the textrec-iam-ondb plugin). FKI publishes no checksums: an archive is
+streamed to a temporary file and renamed into the cache only once complete; a response that is an
+HTML page or the login page rather than an archive (a rejected login) is an error, and nothing is
+left behind.
 """
 
 from __future__ import annotations
 
-import http.client
-import http.cookiejar
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from textrec_core.errors import DataError, DownloadError
-from textrec_core.services.download import save_stream
+from textrec_core.errors import DataError
+from textrec_core.services.login_download import download_after_login
 
 OFFICIAL_HOST = "https://fki.tic.heia-fr.ch"
 DATA_PATH = "/DBs/iamDB/data/"
@@ -61,30 +59,12 @@ def download_official(names: list[str], dest_dir: Path, *, host: str | None = No
         return
     host = host or OFFICIAL_HOST
     user, password = credentials()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    opener.addheaders = [("User-Agent", "textrec")]
-    form = urllib.parse.urlencode({"email": user, "password": password}).encode()
-    _open(opener, f"{host}/login", form, timeout).close()
-    for name in missing:
-        url = f"{host}{DATA_PATH}{name}"
-        response = _open(opener, url, None, timeout)
-        with response:
-            if "html" in response.headers.get("Content-Type", "") or response.geturl().rstrip("/").endswith("/login"):
-                raise DataError(f"{host} did not serve {name}: the login as {user} was rejected. Check "
-                                f"{USER_VARIABLE} and {PASSWORD_VARIABLE} (register at {host}/register)")
-            length = response.headers.get("Content-Length", "")
-            save_stream(response, dest_dir / name, source=url, sha256=None,
-                        length=int(length) if length.isdigit() else None, desc=f"IAM {name}")
-
-
-def _open(opener: urllib.request.OpenerDirector, url: str, data: bytes | None,
-          timeout: float) -> http.client.HTTPResponse:
-    """``url`` opened through ``opener`` (a ``POST`` of ``data`` unless None); unreachable hosts and
-    HTTP errors raise :class:`DownloadError`."""
-    try:
-        return opener.open(url, data=data, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise DownloadError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise DownloadError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from exc
+    download_after_login(
+        f"{host}/login",
+        {"email": user, "password": password},
+        {f"{host}{DATA_PATH}{name}": dest_dir / name for name in missing},
+        rejected_hint=f"the login as {user} was rejected. Check {USER_VARIABLE} (your registered e-mail address) "
+                      f"and {PASSWORD_VARIABLE} (register at {host}/register)",
+        timeout=timeout,
+        desc_prefix="IAM ",
+    )
