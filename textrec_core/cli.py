@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textrec_core.components import KINDS
@@ -51,32 +51,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    return exit_status("textrec-run", lambda: _run(parser, args))
+
+
+def exit_status(prog: str, action: Callable[[], int], usage_errors: tuple[type[Exception], ...] = USAGE_ERRORS) -> int:
+    """``action()``'s exit status, the errors a user causes reported as one paragraph on stderr
+    and no traceback: ``usage_errors`` exit 2, any other :class:`TextrecError` 1, Ctrl-C 130.
+    Every textrec command reports errors this way."""
     try:
-        if args.list_components:
-            return list_components(as_json=args.json)
-        if not args.config:
-            parser.error("CONFIG is required (or use --list-components)")
-        from textrec_core.experiment import check_experiment, run_experiment
-
-        if args.check:
-            built = check_experiment(args.config)
-            print(f"config OK: {type(built.model).__name__} on {built.resolved.names['network']} "
-                  f"for {built.resolved.names['dataset']}")
-            return 0
-        keep_freed_memory()
-        run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet)
-        return 0
-    except USAGE_ERRORS as exc:
-        return _fail(f"textrec-run: error: {exc}", 2)
+        return action()
+    except usage_errors as exc:
+        return fail(f"{prog}: error: {exc}", 2)
     except TextrecError as exc:
-        return _fail(f"textrec-run: {type(exc).__name__}: {exc}", 1)
+        return fail(f"{prog}: {type(exc).__name__}: {exc}", 1)
     except KeyboardInterrupt:
-        return _fail("textrec-run: interrupted", 130)
+        return fail(f"{prog}: interrupted", 130)
 
 
-def _fail(message: str, status: int) -> int:
+def fail(message: str, status: int) -> int:
+    """Print ``message`` on stderr and return ``status``."""
     print(message, file=sys.stderr)
     return status
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.list_components:
+        return list_components(as_json=args.json)
+    if not args.config:
+        parser.error("CONFIG is required (or use --list-components)")
+    from textrec_core.experiment import check_experiment, run_experiment
+
+    if args.check:
+        built = check_experiment(args.config)
+        print(f"config OK: {type(built.model).__name__} on {built.resolved.names['network']} "
+              f"for {built.resolved.names['dataset']}")
+        return 0
+    keep_freed_memory()
+    run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet)
+    return 0
 
 
 def list_components(as_json: bool) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textrec_core.cli import USAGE_ERRORS as RUN_USAGE_ERRORS
+from textrec_core.cli import exit_status
 from textrec_core.errors import BundleError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
 from textrec_eval.data import build_dataset, data_config, prepare
@@ -86,19 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    try:
-        return run(args)
-    except USAGE_ERRORS as exc:
-        return _fail(f"textrec-eval: error: {exc}", 2)
-    except TextrecError as exc:
-        return _fail(f"textrec-eval: {type(exc).__name__}: {exc}", 1)
-    except KeyboardInterrupt:
-        return _fail("textrec-eval: interrupted", 130)
-
-
-def _fail(message: str, status: int) -> int:
-    print(message, file=sys.stderr)
-    return status
+    return exit_status("textrec-eval", lambda: run(args), USAGE_ERRORS)
 
 
 def run(args: argparse.Namespace) -> int:

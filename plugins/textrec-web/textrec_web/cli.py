@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from textrec_core.bundle import META_FILE
-from textrec_core.errors import BundleError, TextrecError, UnknownComponentError
+from textrec_core.cli import exit_status, fail
+from textrec_core.errors import BundleError, UnknownComponentError
 from textrec_web.app import create_app
 from textrec_web.monitoring import configure_logging
 from textrec_web.settings import PARSERS, Settings, SettingsError, env_name
@@ -55,25 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (Path(args.model) / META_FILE).is_file():
         parser.error(f"--model {args.model}: not a textrec model bundle (no {META_FILE} there); "
                      "give the folder textrec-run --save printed")
+    return exit_status("textrec-serve", lambda: _serve(args), USAGE_ERRORS)
+
+
+def _serve(args: argparse.Namespace) -> int:
     overrides = {field.name: getattr(args, field.name) for field in dataclasses.fields(Settings)}
-    try:
-        settings = Settings.from_env(**overrides)
-        configure_logging()
-        app = create_app(args.model, settings)
-    except USAGE_ERRORS as exc:
-        return _fail(f"textrec-serve: error: {exc}", 2)
-    except TextrecError as exc:
-        return _fail(f"textrec-serve: {type(exc).__name__}: {exc}", 1)
+    settings = Settings.from_env(**overrides)
+    configure_logging()
+    app = create_app(args.model, settings)
     try:
         app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
     except OSError as exc:
-        return _fail(f"textrec-serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
+        return fail(f"textrec-serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
     return 0
-
-
-def _fail(message: str, status: int) -> int:
-    print(message, file=sys.stderr)
-    return status
 
 
 def _port(text: str) -> int:
