@@ -13,6 +13,16 @@ from typing import Any
 import numpy as np
 
 
+def _read_umask() -> int:
+    """The process's file-creation mask, read once at import (reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary sibling of ``path``, then rename it into place."""
     path = Path(path)
@@ -20,7 +30,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make every written file private
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would make every written file private
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -56,10 +66,3 @@ def write_json(path: Path, data: Any) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it, then restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
