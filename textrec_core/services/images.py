@@ -3,6 +3,11 @@
 The polarity rule: models see bright ink on a dark background (EMNIST's convention). An input
 whose border is mostly light (median of the outermost pixels above 0.5) is taken to be dark ink
 on light paper and inverted; any other input is used as it is.
+
+The contrast rule (:func:`stretch_contrast`, for line images): the background's level (the
+median pixel) becomes 0 and the ink's level (the 99th percentile) becomes 1, values clipped to
+[0, 1], so a scan's gray paper and gray ink look like the clean renderings models train on; an
+image with less contrast than :data:`MIN_CONTRAST` (blank, or flat) is left as it is.
 """
 
 from __future__ import annotations
@@ -60,3 +65,15 @@ def ink_bright(image: np.ndarray) -> np.ndarray:
     """Apply the polarity rule (see module docstring): invert light-background images."""
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     return 1.0 - image if np.median(border) > 0.5 else image
+
+
+#: Ink and background closer than this (on the [0, 1] scale) are not stretched apart.
+MIN_CONTRAST = 0.1
+
+
+def stretch_contrast(image: np.ndarray) -> np.ndarray:
+    """Apply the contrast rule (see module docstring) to a bright-ink float image in [0, 1]."""
+    background, ink = np.percentile(image, [50, 99])
+    if ink - background < MIN_CONTRAST:
+        return image
+    return np.clip((image - background) / (ink - background), 0.0, 1.0).astype(np.float32)

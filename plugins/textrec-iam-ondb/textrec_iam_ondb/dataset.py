@@ -15,8 +15,9 @@ go to the test and validation splits, the rest to training.
 
 Images (:mod:`textrec_iam_ondb.rendering`): ``height`` pixels high, each line scaled to its own
 ink extent, at most ``max_width`` wide, bright ink on dark. Training lines are drawn afresh every
-epoch with a random pen width, slant and jitter (``fresh_train_lines``; with ``False`` they are
-drawn once, as recorded, like validation and test). Batches hold lines of similar width, padded
+epoch in a random style: pen width, slant and jitter, and a scan's ink level, blur and paper noise
+(``fresh_train_lines``; with ``False`` they are drawn once, as recorded and clean, like validation
+and test). Batches hold lines of similar width, padded
 to the widest (:mod:`textrec_iam_ondb.splits`). ``shapes`` is ``((height, max_width),
 (max_length,), IAM_ONDB_MAPPING)``: ``max_width`` is the widest a batch can be.
 

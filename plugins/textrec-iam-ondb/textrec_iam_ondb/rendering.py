@@ -9,8 +9,10 @@ segments of the style's pen width (PIL's ``ImageDraw``), a single-point stroke a
 A :class:`Style` perturbs the strokes before the normalisation: a shear (``slant``: x moves by
 ``slant`` times the height above the ink's vertical centre, positive leaning right), Gaussian
 jitter of every point (``jitter``, a fraction of the ink's height) and the pen width (a fraction
-of the image height). :data:`FIXED_STYLE` draws the strokes as recorded; :func:`random_style`
-draws a training style.
+of the image height); and the image after drawing, as a scan would: the ink's brightness
+(``ink``), a Gaussian blur (``blur``, its standard deviation in pixels) and Gaussian paper noise
+(``noise``, its standard deviation on the [0, 1] scale, clipped). :data:`FIXED_STYLE` draws the
+strokes as recorded, clean; :func:`random_style` draws a training style.
 """
 
 from __future__ import annotations
@@ -19,31 +21,40 @@ import math
 
 import attrs
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 
 @attrs.frozen
 class Style:
     """How a line is drawn: ``pen_width`` (fraction of the image height), ``slant`` (shear
-    factor), ``jitter`` (standard deviation of each point's displacement, fraction of the ink height)."""
+    factor), ``jitter`` (standard deviation of each point's displacement, fraction of the ink
+    height), ``ink`` (brightness in (0, 1]), ``blur`` (pixels), ``noise`` (standard deviation)."""
 
     pen_width: float = 0.05
     slant: float = 0.0
     jitter: float = 0.0
+    ink: float = 1.0
+    blur: float = 0.0
+    noise: float = 0.0
 
 
 FIXED_STYLE = Style()
 #: Ranges of the training styles: pen width in [0.03, 0.08] of the height, slant (shear) within
-#: +-0.25 (about 14 degrees), jitter up to 0.006 of the ink height.
+#: +-0.25 (about 14 degrees), jitter up to 0.006 of the ink height, ink brightness in [0.6, 1],
+#: blur up to 1.5 pixels and paper noise up to 0.06, each uniform.
 PEN_WIDTHS = (0.03, 0.08)
 MAX_SLANT = 0.25
 MAX_JITTER = 0.006
+INK_LEVELS = (0.6, 1.0)
+MAX_BLUR = 1.5
+MAX_NOISE = 0.06
 
 
 def random_style(rng: np.random.Generator) -> Style:
     """A training style drawn from the ranges above."""
     return Style(pen_width=float(rng.uniform(*PEN_WIDTHS)), slant=float(rng.uniform(-MAX_SLANT, MAX_SLANT)),
-                 jitter=float(rng.uniform(0, MAX_JITTER)))
+                 jitter=float(rng.uniform(0, MAX_JITTER)), ink=float(rng.uniform(*INK_LEVELS)),
+                 blur=float(rng.uniform(0, MAX_BLUR)), noise=float(rng.uniform(0, MAX_NOISE)))
 
 
 def margin(height: int) -> int:
@@ -62,15 +73,16 @@ def render_strokes(strokes: list[np.ndarray], height: int, max_width: int, style
                    rng: np.random.Generator | None = None) -> np.ndarray:
     """The line image ``(height, width)`` uint8 of ``strokes`` (each ``(n, 2)`` x, y), ``width <= max_width``.
 
-    ``rng`` draws the jitter and is needed only when ``style.jitter`` is not 0.
+    ``rng`` draws the jitter and the noise and is needed only when either is not 0.
     """
     lengths = [len(s) for s in strokes]
     points = np.concatenate(strokes).astype(np.float64)
     low, high = points.min(axis=0), points.max(axis=0)
     if style.slant:
         points[:, 0] -= style.slant * (points[:, 1] - (low[1] + high[1]) / 2)
+    if style.jitter or style.noise:
+        assert rng is not None, "a jittered or noisy style needs an rng"
     if style.jitter:
-        assert rng is not None, "a jittered style needs an rng"
         points += rng.normal(0.0, style.jitter * max(high[1] - low[1], 1.0), points.shape)
     if style.slant or style.jitter:
         low, high = points.min(axis=0), points.max(axis=0)
@@ -83,6 +95,7 @@ def render_strokes(strokes: list[np.ndarray], height: int, max_width: int, style
     offset = np.array([edge, (height - extent[1] * scale) / 2]) - low * scale
     points = points * scale + offset
     pen = max(1, round(style.pen_width * height))
+    ink = max(1, round(style.ink * 255))
     image = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(image)
     start = 0
@@ -91,7 +104,14 @@ def render_strokes(strokes: list[np.ndarray], height: int, max_width: int, style
         start += length
         if length == 1:
             x, y = stroke[0]
-            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=255)
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=ink)
         else:
-            draw.line(stroke.ravel().tolist(), fill=255, width=pen, joint="curve" if pen > 2 else None)
-    return np.asarray(image)
+            draw.line(stroke.ravel().tolist(), fill=ink, width=pen, joint="curve" if pen > 2 else None)
+    if style.blur:
+        image = image.filter(ImageFilter.GaussianBlur(style.blur))
+    if not style.noise:
+        return np.asarray(image)
+    noisy = rng.standard_normal((height, width), dtype=np.float32)
+    noisy *= style.noise * 255
+    noisy += np.asarray(image, dtype=np.float32)
+    return np.clip(noisy, 0, 255, out=noisy).astype(np.uint8)

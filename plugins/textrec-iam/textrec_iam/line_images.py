@@ -15,10 +15,10 @@ import numpy as np
 
 from textrec_core.services.download import data_dir
 from textrec_core.services.fileio import load_arrays, save_arrays
-from textrec_iam.images import decode_image, prepare_line
+from textrec_iam.images import prepare_line
 from textrec_iam.stores import LineStore
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @attrs.frozen
@@ -53,8 +53,7 @@ def _read(store: LineStore, paths: dict[str, str], *, height: int, max_width: in
     ids_by_path = {path: line_id for line_id, path in paths.items()}
     images: dict[str, np.ndarray] = {}
     squeezed = 0
-    for path, data in store.images(ids_by_path.keys()):
-        gray = decode_image(data, f"{path} in {store.describe()}")
+    for path, gray in store.images(ids_by_path.keys()):
         images[ids_by_path[path]], was_squeezed = prepare_line(gray, height=height, max_width=max_width)
         squeezed += was_squeezed
     return images, squeezed

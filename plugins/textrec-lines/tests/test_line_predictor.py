@@ -2,7 +2,8 @@
 
 The model is a stand-in defined here, so that these tests need only the core and this plugin: its
 network reads each 28-pixel window of a line as the brightest pixel in it, quantised to a letter
-(0.25 ``a`` .. 1.0 ``d``; a dark window is ``<pad>``).
+(0.25 ``a`` .. 1.0 ``d``; a dark window is ``<pad>``). The lines read hold a ``d`` (full
+brightness) and are mostly background, so that the predictor's contrast rule keeps their levels.
 """
 
 from __future__ import annotations
@@ -63,10 +64,10 @@ def table() -> Components:
 
 
 def line(text: str, *, width: int | None = None) -> np.ndarray:
-    """A float line 28 pixels high: per character a 20x20 square of its brightness in its 28-pixel window."""
+    """A float line 28 pixels high: per character an 8x8 square of its brightness in its 28-pixel window."""
     image = np.zeros((28, width or WINDOW * len(text)), dtype=np.float32)
     for position, character in enumerate(text):
-        image[4:24, WINDOW * position + 4 : WINDOW * position + 24] = MAPPING.index(character) / 4
+        image[10:18, WINDOW * position + 10 : WINDOW * position + 18] = MAPPING.index(character) / 4
     return image
 
 
@@ -94,9 +95,9 @@ def test_installed_entry_point_provides_the_predictor():
 def test_load_predictor_gives_a_line_predictor_matching_the_model(bundle):
     predictor = load_predictor(bundle, table())
     assert isinstance(predictor, LinePredictor)
-    images = [line(text, width=WINDOW * MAX_LENGTH) for text in ("abcd", "dcb", "a", "")]
+    images = [line(text, width=WINDOW * MAX_LENGTH) for text in ("abcd", "dcb", "d", "")]
     batch = predictor.predict_batch(images)
-    assert [text for text, _ in batch] == ["abcd", "dcb", "a", ""]
+    assert [text for text, _ in batch] == ["abcd", "dcb", "d", ""]
     direct = predictor.model.predict(torch.from_numpy(np.stack(images)))
     assert batch == [(text, pytest.approx(confidence)) for text, confidence in direct]
     assert predictor.predict(images[1]) == pytest.approx(batch[1])
@@ -104,7 +105,7 @@ def test_load_predictor_gives_a_line_predictor_matching_the_model(bundle):
 
 def test_files_pil_polarity_and_scale_are_handled(bundle, tmp_path):
     predictor = load_predictor(bundle, table())
-    for i, text in enumerate(["abcd", "dcb", "ba"]):
+    for i, text in enumerate(["abcd", "dcb", "bad"]):
         as_uint8 = (line(text) * 255).round().astype(np.uint8)
         path = tmp_path / f"line{i}.png"
         Image.fromarray(255 - as_uint8).save(path)  # dark ink on white paper
@@ -117,9 +118,18 @@ def test_files_pil_polarity_and_scale_are_handled(bundle, tmp_path):
 def test_a_variable_width_model_reads_lines_at_their_natural_width(tmp_path):
     """A line wider than the training width is read whole, not shrunk; a batch pads to its widest line."""
     predictor = load_predictor(save_bundle(VariableWindowModel, 2, tmp_path / "model"), table())
-    lines = [line("abcdcba"), line("d"), line("ab")]
+    lines = [line("abcdcba"), line("d"), line("ad")]
     assert [predictor.preprocess(image).shape for image in lines] == [(28, 196), (28, 28), (28, 56)]
-    assert [text for text, _ in predictor.predict_batch(lines)] == ["abcdcba", "d", "ab"]
+    assert [text for text, _ in predictor.predict_batch(lines)] == ["abcdcba", "d", "ad"]
+
+
+def test_a_scan_with_gray_paper_and_gray_ink_is_read_as_the_clean_line(bundle):
+    """The contrast rule: paper's level becomes the background, the ink's the full brightness."""
+    predictor = load_predictor(bundle, table())
+    clean = line("bad")
+    scan = 0.85 - 0.55 * clean  # gray ink (0.3) on gray paper (0.85), dark on light
+    assert predictor.predict(scan)[0] == "bad"
+    assert predictor.predict(scan)[1] == pytest.approx(predictor.predict(clean)[1], abs=1e-3)
 
 
 def test_fit_line_keeps_aspect_pads_and_shrinks_to_width():

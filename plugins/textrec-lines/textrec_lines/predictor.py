@@ -1,10 +1,11 @@
 """``LinePredictor``: reads a line of text from an image of any size (inference only).
 
-Preprocessing rule: the image is made grayscale and bright-ink-on-dark (the polarity rule of
-:mod:`textrec_core.services.images`), scaled to the model's input height keeping its aspect
-ratio, and padded on the right with background. A model with a fixed input width (``variable_width`` false)
-gets lines wider than that width scaled down to fit it, centred vertically; a variable-width
-model gets the line at its natural width, and a batch is padded to its widest line.
+Preprocessing rule: the image is made grayscale and bright-ink-on-dark, its contrast stretched
+(the polarity and contrast rules of :mod:`textrec_core.services.images`), scaled to the model's
+input height keeping its aspect ratio, and padded on the right with background. A model with a
+fixed input width (``variable_width`` false) gets lines wider than that width scaled down to fit
+it, centred vertically; a variable-width model gets the line at its natural width, and a batch
+is padded to its widest line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 from skimage.transform import resize
 
 from textrec_core.predictor import ImagePredictor
-from textrec_core.services.images import ImageInput, ink_bright, to_grayscale
+from textrec_core.services.images import ImageInput, ink_bright, stretch_contrast, to_grayscale
 
 
 def fit_line(image: np.ndarray, height: int, width: int | None) -> np.ndarray:
@@ -37,7 +38,7 @@ class LinePredictor(ImagePredictor):
     def preprocess(self, image: ImageInput) -> np.ndarray:
         height, width = self.input_shape
         fixed = None if getattr(self.model, "variable_width", False) else width
-        return fit_line(ink_bright(to_grayscale(image)), height, fixed)
+        return fit_line(stretch_contrast(ink_bright(to_grayscale(image))), height, fixed)
 
     def collate(self, arrays: list[np.ndarray]) -> torch.Tensor:
         widest = max(a.shape[1] for a in arrays)
