@@ -169,7 +169,7 @@ def test_prepared_lines_are_cached_and_rebuilt_when_a_file_changes(iam, cache_di
         raise AssertionError("read an image despite the cache")
 
     with monkeypatch.context() as patch:
-        patch.setattr("textrec_iam.line_images.decode_image", no_reading)
+        patch.setattr("textrec_iam.stores.decode_image", no_reading)
         again = IamLinesDataset(path=str(folder), split="all")
         again.prepare()
     assert len(again.test) == 3

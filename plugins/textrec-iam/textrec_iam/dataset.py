@@ -1,7 +1,8 @@
 """``IamLinesDataset``: the IAM Handwriting Database's scanned text lines.
 
 Where the files come from (a folder or archives at ``path``, the data mirror, the official host
-with credentials) is :mod:`textrec_iam.sources`; how ``lines.txt`` is read,
+with credentials, the FSDL repackaging) is :mod:`textrec_iam.sources`; lines cut from form scans,
+:mod:`textrec_iam.form_store`; how ``lines.txt`` is read,
 :mod:`textrec_iam.lines_txt`; the split lists, :mod:`textrec_iam.split_lists`.
 
 ``prepare()`` keeps a line when it is in the chosen split, has an image and a non-empty text that
@@ -35,7 +36,7 @@ from textrec_iam.alphabet import IAM_MAPPING, encode_text
 from textrec_iam.line_images import load_line_images
 from textrec_iam.line_split import LineSplit
 from textrec_iam.lines_txt import LineRecord, parse_lines_txt
-from textrec_iam.sources import locate
+from textrec_iam.sources import SOURCES, locate
 from textrec_iam.split_lists import SPLIT_FILES, split_ids
 from textrec_iam.writers import check_writers_disjoint
 
@@ -49,22 +50,26 @@ class IamLinesDataset(PreparedSplits):
     """IAM's scanned handwritten lines: images ``(height, <= max_width)``, labels of ``max_length``
     character indices then ``<pad>``, in the alphabet :data:`~textrec_iam.alphabet.IAM_MAPPING`.
 
-    Arguments: ``path`` (a folder in IAM's layout or holding ``ascii.tgz`` and ``lines.tgz``;
-    default: the data mirror, else the official host), ``split`` (``"aachen"``, ``"lwitlrt"`` or
-    ``"all"``), ``height`` (pixels, 64), ``max_width`` (pixels, 2048: wider lines are squeezed to
-    it), ``max_length`` (characters, 100: longer lines are skipped).
+    Arguments: ``path`` (a folder of IAM's files, see :mod:`textrec_iam.sources`; default: the
+    data mirror, else the host), ``source`` (``"official"``: FKI's line crops, with the user's
+    registration; ``"fsdl"``: the FSDL repackaging's form scans, lines cropped from them),
+    ``split`` (``"aachen"``, ``"lwitlrt"`` or ``"all"``), ``height`` (pixels, 64), ``max_width``
+    (pixels, 2048: wider lines are squeezed to it), ``max_length`` (characters, 100: longer lines are skipped).
     """
 
-    def __init__(self, *, path: str | None = None, split: str = "aachen", height: int = 64,
+    def __init__(self, *, path: str | None = None, source: str = "official", split: str = "aachen", height: int = 64,
                  max_width: int = 2048, max_length: int = 100) -> None:
         if path is not None and (not isinstance(path, str) or not path):
             raise ArgumentError("path", f"must be a non-empty string naming a folder, got {path!r}")
+        if source not in SOURCES:
+            raise ArgumentError("source", f"must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
         if split not in SPLITS:
             raise ArgumentError("split", f"must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
         check_integer("height", height, minimum=8)
         check_integer("max_width", max_width, minimum=8)
         check_integer("max_length", max_length, minimum=1)
         self.path = path
+        self.source = source
         self.split = split
         self.height = height
         self.max_width = max_width
@@ -77,7 +82,7 @@ class IamLinesDataset(PreparedSplits):
         return DataShapes((self.height, self.max_width), (self.max_length,), self.mapping)
 
     def prepare(self) -> None:
-        store = locate(self.path)
+        store = locate(self.path, self.source)
         records = {r.line_id: r for r in parse_lines_txt(store.lines_txt(), origin=store.lines_origin())}
         chosen = self._choose(records)
         check_writers_disjoint(chosen, store.forms_txt(), origin=store.describe())

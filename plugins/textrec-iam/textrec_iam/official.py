@@ -35,8 +35,8 @@ NO_CREDENTIALS = (
     f"at {OFFICIAL_HOST}/register, then set {USER_VARIABLE} (your registered e-mail address) and "
     f"{PASSWORD_VARIABLE}, and textrec downloads ascii.tgz and lines.tgz itself. Or download them yourself and "
     "pass their folder as dataset_args.path (a folder in IAM's layout, ascii/lines.txt with lines/, works too). "
-    f"The FSDL repackaging ({FSDL_URL}) holds form scans and XML only, not line crops, and has been unreachable "
-    "for some users."
+    "Or set dataset_args.source to 'fsdl' for the FSDL repackaging of the form scans and XML, without "
+    f"registration ({FSDL_URL}; it has been unreachable for some users)."
 )
 
 

@@ -1,8 +1,9 @@
 """Reading IAM's files where they are: a folder in IAM's layout, or the official archives.
 
-A store gives the text of ``lines.txt`` (and of ``forms.txt`` when present), the encoded bytes of
-the line images asked for, and a fingerprint that changes when its files do (the key of the
-processed cache).
+A store gives the text of ``lines.txt`` (and of ``forms.txt`` when present), the line images asked
+for (grayscale, dark ink on light paper, as IAM's crops are), and a fingerprint that changes when
+its files do (the key of the processed cache). An image that cannot be decoded is a
+:class:`~textrec_core.errors.DataError` naming it.
 
 - :class:`FolderStore`: ``<root>/ascii/lines.txt``, optional ``<root>/ascii/forms.txt`` and
   ``<root>/lines/<a01>/<a01-000u>/<a01-000u-00>.png``. Its fingerprint hashes ``lines.txt`` and
@@ -12,18 +13,22 @@ processed cache).
   its last three path components (``a01/a01-000u/a01-000u-00.png``), whatever folder the archive
   puts above them. The archive is read in one streaming pass, never extracted to disk. Its
   fingerprint is each archive's resolved path, size and modification time.
+- :class:`~textrec_iam.form_store.FormStore`: form XML with the form scans, each line cropped
+  from its scan.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tarfile
-import zlib
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from textrec_core.errors import DataError
+from textrec_iam.archives import read_members
+from textrec_iam.images import decode_image
 
 
 class LineStore(Protocol):
@@ -35,9 +40,9 @@ class LineStore(Protocol):
     def forms_txt(self) -> list[str] | None:
         """The text lines of ``forms.txt`` (form id, writer id, ...), or None where there is none."""
 
-    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
-        """``(path, encoded bytes)`` for each of ``paths`` (``lines/<a01>/<a01-000u>/<id>.png``) the
-        store holds, in any order; absent ones are left out."""
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, np.ndarray]]:
+        """``(path, uint8 grayscale image)`` for each of ``paths`` (``lines/<a01>/<a01-000u>/<id>.png``)
+        the store holds, in any order; absent ones are left out."""
 
     def lines_origin(self) -> str:
         """Where ``lines.txt`` is, for messages."""
@@ -67,11 +72,11 @@ class FolderStore:
         forms = self.root / "ascii" / "forms.txt"
         return _decode(forms.read_bytes()) if forms.is_file() else None
 
-    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, np.ndarray]]:
         for path in paths:
             file = self.root / path
             if file.is_file():
-                yield path, file.read_bytes()
+                yield path, decode_image(file.read_bytes(), f"{path} in {self.root}")
 
     def lines_origin(self) -> str:
         return str(self.root / "ascii" / "lines.txt")
@@ -107,13 +112,11 @@ class ArchiveStore:
     def forms_txt(self) -> list[str] | None:
         return self._ascii_member("forms.txt")
 
-    def images(self, paths: Collection[str]) -> Iterator[tuple[str, bytes]]:
+    def images(self, paths: Collection[str]) -> Iterator[tuple[str, np.ndarray]]:
         wanted = {_image_key(path): path for path in paths}
-        with _open_tar(self.lines_archive) as tar:
-            for member in _members(tar, self.lines_archive):
-                path = wanted.get(_image_key(member.name))
-                if path is not None and member.isfile():
-                    yield path, _read_member(tar, member, self.lines_archive)
+        for name, data in read_members(self.lines_archive, lambda name: _image_key(name) in wanted):
+            path = wanted[_image_key(name)]
+            yield path, decode_image(data, f"{path} in {self.lines_archive}")
 
     def lines_origin(self) -> str:
         return f"lines.txt in {self.ascii_archive}"
@@ -129,38 +132,11 @@ class ArchiveStore:
         return f"{self.ascii_archive} and {self.lines_archive}"
 
     def _ascii_member(self, name: str) -> list[str] | None:
-        with _open_tar(self.ascii_archive) as tar:
-            for member in _members(tar, self.ascii_archive):
-                if member.isfile() and member.name.removeprefix("./") in (name, f"ascii/{name}"):
-                    return _decode(_read_member(tar, member, self.ascii_archive))
+        for _, data in read_members(self.ascii_archive, lambda member: member in (name, f"ascii/{name}")):
+            return _decode(data)
         return None
 
 
 def _image_key(path: str) -> str:
     """The last three components of an image path: ``a01/a01-000u/a01-000u-00.png``."""
     return "/".join(path.replace("\\", "/").split("/")[-3:])
-
-
-def _open_tar(path: Path) -> tarfile.TarFile:
-    try:
-        return tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot read the archive {path}: {exc}") from exc
-
-
-def _members(tar: tarfile.TarFile, path: Path) -> Iterator[tarfile.TarInfo]:
-    """The archive's members, a damaged archive raising :class:`DataError` naming it."""
-    try:
-        yield from tar
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"the archive {path} is damaged: {exc}") from exc
-
-
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> bytes:
-    try:
-        stream = tar.extractfile(member)
-        if stream is None:
-            raise DataError(f"{member.name} in {path} is not a regular file")
-        return stream.read()
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"the archive {path} is damaged at {member.name}: {exc}") from exc
