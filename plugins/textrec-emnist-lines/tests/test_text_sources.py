@@ -16,12 +16,12 @@ from textrec_emnist_lines.text import (
     LINE_ALPHABET,
     brown_text,
     builtin_text,
-    detokenize,
     file_text,
     load_text,
     normalize,
     sample_texts,
 )
+from textrec_lines.corpus import detokenize
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=200, deadline=None)
@@ -187,7 +187,7 @@ def test_a_missing_brown_corpus_says_how_to_provide_it(tmp_path, monkeypatch, fr
         load_text("brown")
     assert calls == [("brown",)]
     message = str(error.value)
-    assert "NLTK_DATA" in message and "corpora/brown.zip" in message and "text_source" in message
+    assert "NLTK_DATA" in message and "corpora/brown.zip" in message and "plain-text file" in message
     assert "python -m nltk.downloader brown" in message
 
 

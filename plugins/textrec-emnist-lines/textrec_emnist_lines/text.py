@@ -1,7 +1,8 @@
 """Text sources for synthetic lines, and sampling line-sized spans from them.
 
-A source is ``"brown"`` (the Brown corpus through NLTK), ``"builtin"`` (a short English text
-shipped with the package) or the path of a UTF-8 plain-text file. Loaders return the text as
+A source is ``"brown"`` (the Brown corpus through NLTK, :func:`textrec_lines.corpus.brown_text`),
+``"builtin"`` (a short English text shipped with the package) or the path of a UTF-8 plain-text
+file. Loaders return the text as
 written; :func:`normalize` then reduces it to what the character source can draw:
 
 1. every run of whitespace (spaces, tabs, newlines...) becomes one space;
@@ -15,16 +16,14 @@ written; :func:`normalize` then reduces it to what the character source can draw
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import nltk
 import numpy as np
-from nltk.corpus.reader import TaggedCorpusReader
 
 from textrec_core.errors import DataError
 from textrec_core.mapping import EMNIST_CHARACTERS, SPACE
+from textrec_lines.corpus import brown_text, read_utf8
 
 #: The characters a line can show: the 62 EMNIST classes and the space.
 LINE_ALPHABET: frozenset[str] = frozenset((*EMNIST_CHARACTERS, SPACE))
@@ -32,57 +31,8 @@ LINE_ALPHABET: frozenset[str] = frozenset((*EMNIST_CHARACTERS, SPACE))
 #: Names :func:`load_text` accepts besides a path.
 NAMED_SOURCES: tuple[str, ...] = ("brown", "builtin")
 
-_BROWN_RESOURCES = ("corpora/brown", "corpora/brown.zip/brown/")
-_BROWN_HELP = (
-    "set NLTK_DATA to a folder containing corpora/brown.zip (or run `python -m nltk.downloader brown` "
-    "on a connected machine), or pass text_source the path of a plain-text file"
-)
-
-# Brown's tokenization, undone: no space before closing punctuation, none after opening quotes and
-# brackets; then its quote tokens (`` '' `) become ordinary quotes.
-_SPACE_BEFORE_CLOSING = re.compile(r" (''|[,.;:!?')\]}])(?= |$)")
-_SPACE_AFTER_OPENING = re.compile(r"(?<!\S)(``|`|[(\[{]) ")
 _WHITESPACE = re.compile(r"\s+")
 _SPACES = re.compile(" {2,}")
-
-
-def detokenize(tokens: str) -> str:
-    """Brown's space-separated tokens as ordinary text: ``"`` Yes , sir '' ."`` -> ``'"Yes, sir".'``."""
-    text = _SPACE_BEFORE_CLOSING.sub(r"\1", tokens)
-    text = _SPACE_AFTER_OPENING.sub(r"\1", text)
-    return text.replace("``", '"').replace("''", '"').replace("`", "'")
-
-
-def _brown_root() -> nltk.data.PathPointer | None:
-    """Where NLTK finds the Brown corpus (a folder or inside ``brown.zip``), or None."""
-    for resource in _BROWN_RESOURCES:
-        try:
-            return nltk.data.find(resource)
-        except LookupError:
-            pass
-    return None
-
-
-@lru_cache(maxsize=1)
-def brown_text() -> str:
-    """The Brown corpus (about 6 MB) as one string: its sentences, detokenized, joined by spaces.
-
-    Looks the corpus up on ``nltk.data.path`` (which ``$NLTK_DATA`` extends); where it is absent,
-    tries ``nltk.download("brown")`` and raises :class:`DataError` saying how to provide it if
-    that fails. Cached per process: parsing the corpus takes seconds.
-    """
-    root = _brown_root()
-    if root is None:
-        try:
-            downloaded = nltk.download("brown", quiet=True)
-        except Exception as exc:  # the downloader fails in many ways offline; all mean "not available"
-            message = f"the Brown corpus is not installed and downloading it failed ({exc}): {_BROWN_HELP}"
-            raise DataError(message) from exc
-        root = _brown_root() if downloaded else None
-        if root is None:
-            raise DataError(f"the Brown corpus is not installed and could not be downloaded: {_BROWN_HELP}")
-    sentences = TaggedCorpusReader(root, r"c[a-z]\d\d", encoding="ascii").sents()
-    return detokenize(" ".join(" ".join(sentence) for sentence in sentences))
 
 
 def builtin_text() -> str:
@@ -96,13 +46,7 @@ def file_text(path: str | Path) -> str:
     Raises :class:`DataError` naming the file when it is missing or unreadable, is not UTF-8, or
     keeps no drawable character under :func:`normalize`.
     """
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"text file {path} is not UTF-8: byte {exc.start} cannot be decoded") from exc
-    except OSError as exc:
-        raise DataError(f"cannot read text file {path}: {exc.strerror or exc}") from exc
+    text = read_utf8(path)
     if not normalize(text):
         raise DataError(f"text file {path} has no characters a line can show (letters, digits)")
     return text

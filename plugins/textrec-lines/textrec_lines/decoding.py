@@ -1,11 +1,12 @@
-"""``DecodingModel``: a sequence model that reads with a choice of decoder, greedy or beam search.
+"""``DecodingModel``: a sequence model that reads with a choice of decoder, greedy or a search.
 
-Model arguments ``decoder`` (``"greedy"`` or ``"beam"``) and ``beam_width`` (at least 1, used by
-the beam) are checked when the model is built (:class:`~textrec_core.errors.ArgumentError`).
+Model arguments ``decoder`` (one of the class's ``decoders``: ``"greedy"`` and ``"beam"``, and
+more where a subclass adds them) and ``beam_width`` (at least 1, used by the searches) are checked
+when the model is built (:class:`~textrec_core.errors.ArgumentError`).
 
 Metrics: ``loss``, then ``cer`` and ``wer`` of the texts read with the configured decoder; with
-``decoder="beam"`` also ``cer_greedy``, the character error rate of greedy reading, so one run
-reports what the beam search gains. All are corpus-level (:mod:`textrec_lines.text_errors`).
+any decoder but ``"greedy"`` also ``cer_greedy``, the character error rate of greedy reading, so
+one run reports what the search gains. All are corpus-level (:mod:`textrec_lines.text_errors`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ DECODERS = ("greedy", "beam")
 
 
 class DecodingModel(SequenceModel):
-    """See the module docstring. Subclasses read a batch with either decoder and pass that reading
-    to :meth:`reading_error_sums` from ``batch_metrics`` or ``evaluation_step``."""
+    """See the module docstring. Subclasses read a batch with any of their ``decoders`` and pass
+    that reading to :meth:`reading_error_sums` from ``batch_metrics`` or ``evaluation_step``."""
+
+    decoders: tuple[str, ...] = DECODERS
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str,
                  beam_width: int) -> None:
-        if decoder not in DECODERS:
-            raise ArgumentError("decoder", f"must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}")
+        if decoder not in self.decoders:
+            raise ArgumentError("decoder", f"must be one of {', '.join(map(repr, self.decoders))}, got {decoder!r}")
         check_integer("beam_width", beam_width)
         super().__init__(dataset, network)
         self.decoder = decoder
@@ -40,18 +43,18 @@ class DecodingModel(SequenceModel):
 
     @property
     def ratios(self) -> dict[str, tuple[str, str]]:
-        """``loss``, ``cer`` and ``wer``; with the beam decoder also ``cer_greedy``."""
+        """``loss``, ``cer`` and ``wer``; with a decoder other than greedy also ``cer_greedy``."""
         ratios = {**TorchModel.ratios, **TEXT_ERROR_RATIOS}
-        if self.decoder == "beam":
+        if self.decoder != "greedy":
             ratios["cer_greedy"] = ("greedy_char_edits", "truth_chars")
         return ratios
 
     def reading_error_sums(self, read: Callable[[str], list[str]], labels: torch.Tensor) -> dict[str, int]:
         """:func:`~textrec_lines.text_errors.text_error_sums` of ``read(self.decoder)``, the batch's
-        texts read with the configured decoder, against the texts of ``labels``; with the beam
-        decoder also ``greedy_char_edits``, the character edits of ``read("greedy")``."""
+        texts read with the configured decoder, against the texts of ``labels``; with a decoder
+        other than greedy also ``greedy_char_edits``, the character edits of ``read("greedy")``."""
         truths = self.label_text(labels)
         sums = text_error_sums(read(self.decoder), truths)
-        if self.decoder == "beam":
+        if self.decoder != "greedy":
             sums["greedy_char_edits"] = text_error_sums(read("greedy"), truths)["char_edits"]
         return sums

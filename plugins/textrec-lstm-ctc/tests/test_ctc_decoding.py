@@ -177,3 +177,41 @@ def test_lengths_limit_each_sequence_to_its_first_frames():
         beam_decode(sequence[:length], 0, 4) for sequence, length in zip(log_probs, lengths.tolist())
     ]
     assert greedy_decode_batch(log_probs, 0, torch.tensor([12, 12, 12])) == greedy_decode_batch(log_probs, 0)
+
+
+def prefix_scores(classes: int, seed: int):
+    """Extension scores that depend on the whole prefix, as a language model's do: a fixed random
+    table indexed by the prefix's length and last class."""
+    table = torch.randn(8, classes + 1, classes, generator=torch.Generator().manual_seed(seed)).double().numpy()
+
+    def scores(prefix: tuple[int, ...]):
+        return table[len(prefix), prefix[-1] if prefix else classes]
+
+    return scores
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_wide_fused_beam_finds_the_labelling_of_best_ctc_plus_extension_score(seed):
+    """Fused score of a labelling: log of its CTC probability (every path) plus the extension
+    score of each of its characters after the prefix before it; the beam finds the best, exactly."""
+    generator = torch.Generator().manual_seed(seed)
+    length, classes = 1 + seed % 5, 2 + seed % 3
+    log_probs = (torch.randn(length, classes, generator=generator) * 2).log_softmax(dim=-1)
+    blank = seed % classes
+    scores = prefix_scores(classes, seed)
+    fused = {labelling: math.log(p) + sum(scores(labelling[:i])[c] for i, c in enumerate(labelling))
+             for labelling, p in labelling_probabilities(log_probs, blank).items() if p > 0}
+    tokens, score = beam_decode(log_probs, blank, beam_width=64, extension_scores=scores)
+    assert fused[tuple(tokens)] == pytest.approx(max(fused.values()), rel=1e-9)
+    assert score == pytest.approx(fused[tuple(tokens)], rel=1e-9)
+
+
+def test_extension_scores_can_overturn_the_acoustics_and_zero_scores_change_nothing():
+    log_probs = frames({"a": 0.5, "b": 0.4}, "-")
+    assert spell(beam_decode(log_probs, BLANK, 4)[0]) == "a"
+    favour_b = [0.0, -3.0, 0.0, -3.0]  # by class: blank, a, b, c
+    tokens, _ = beam_decode(log_probs, BLANK, 4, extension_scores=lambda prefix: torch.tensor(favour_b).numpy())
+    assert spell(tokens) == "b"
+    batch = torch.stack([peaky(30, 5, seed) for seed in range(3)])
+    zeros = beam_decode_batch(batch, 2, 5, extension_scores=lambda prefix: torch.zeros(5).double().numpy())
+    assert zeros == beam_decode_batch(batch, 2, 5)

@@ -312,6 +312,24 @@ def test_evaluate_reports_corpus_level_cer_and_wer_over_all_batches(decoder):
         assert metrics["cer_greedy"] == pytest.approx(metrics["cer"])
 
 
+def test_beam_lm_weighs_readings_by_the_language_model_of_a_text_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTREC_DATA_DIR", str(tmp_path / "data"))
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a bob, a bib and a bob. " * 40, encoding="utf-8")
+    a, b, o = (LINE_MAPPING.index(c) for c in "abo")
+    probs = torch.full((1, 6, NUM_CLASSES), 1e-4)
+    for t, row in enumerate([{b: 0.9}, {BLANK_INDEX: 0.9}, {a: 0.5, o: 0.45}, {BLANK_INDEX: 0.9}, {b: 0.9},
+                             {BLANK_INDEX: 0.9}]):
+        for index, p in row.items():
+            probs[0, t, index] = p
+    logits = (probs / probs.sum(-1, keepdim=True)).log()
+    assert model_for(6, decoder="beam").decode(logits)[0][0] == "bab"
+    fused = model_for(6, decoder="beam_lm", lm=str(corpus), lm_order=3)
+    assert fused.decode(logits)[0][0] == "bob"  # "bab" never occurs in the text
+    scores = fused.extension_scores()(())
+    assert scores[PAD_INDEX] == scores[BLANK_INDEX] == -np.inf and np.isfinite(scores[b])
+
+
 def test_an_empty_split_has_zero_error_rates():
     split = TensorSplit(torch.zeros(0, 28, 140, dtype=torch.uint8), torch.zeros(0, 5, dtype=torch.long))
     assert model_for(5, ReadsPixels(12), split).evaluate(split) == {"loss": 0.0, "cer": 0.0, "wer": 0.0}
@@ -327,8 +345,11 @@ def test_a_model_rebuilt_for_inference_reads_greedily_like_the_trained_one():
 @pytest.mark.parametrize(
     ("args", "argument", "problem"),
     [
-        ({"decoder": "viterbi"}, "decoder", "must be one of 'greedy', 'beam', got 'viterbi'"),
+        ({"decoder": "viterbi"}, "decoder", "must be one of 'greedy', 'beam', 'beam_lm', got 'viterbi'"),
         ({"beam_width": 0}, "beam_width", "must be at least 1, got 0"),
+        ({"lm": ""}, "lm", "must be 'brown' or the path of a UTF-8 text file, got ''"),
+        ({"lm_order": 9}, "lm_order", "must be at most 8, got 9"),
+        ({"lm_weight": -1}, "lm_weight", "must be in [0, 10), got -1"),
     ],
 )
 def test_bad_model_arguments_are_rejected_naming_them(args, argument, problem):

@@ -11,7 +11,9 @@ spelling it.
 * :func:`beam_decode` (prefix beam search): keeps the ``beam_width`` most probable prefixes,
   each with the probability of the paths seen so far that spell it ending in a blank and ending
   in a character, and so sums over alignments as it goes. It can find a labelling that no
-  single path makes best (see the tests).
+  single path makes best (see the tests). Given ``extension_scores``, it adds a score to every
+  extension of a prefix by a character (shallow fusion with a language model: its weighted
+  log-probability of the character after the prefix, plus a bonus per character).
 
 Inputs are log-probabilities ``(T, C)`` (a ``torch.Tensor`` or a numpy array, e.g.
 ``logits.log_softmax(-1)``); the ``*_batch`` helpers take ``(B, T, C)``. Outputs are lists of
@@ -20,10 +22,14 @@ class indices, blanks removed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
 LogProbs = torch.Tensor | np.ndarray
+#: Scores ``(C,)`` added to the extensions of a prefix (its class indices) by each class.
+ExtensionScores = Callable[[tuple[int, ...]], np.ndarray]
 
 
 def _check(log_probs: LogProbs, dims: int, blank: int) -> None:
@@ -54,12 +60,15 @@ def greedy_decode(log_probs: LogProbs, blank: int) -> list[int]:
     return greedy_decode_batch(torch.as_tensor(log_probs)[None], blank)[0]
 
 
-def beam_decode(log_probs: LogProbs, blank: int, beam_width: int) -> tuple[list[int], float]:
+def beam_decode(log_probs: LogProbs, blank: int, beam_width: int,
+                extension_scores: ExtensionScores | None = None) -> tuple[list[int], float]:
     """CTC prefix beam search over one sequence ``(T, C)``.
 
     Returns the most probable labelling found and its log-probability: the log of the summed
     probability of the paths spelling it that stayed in the beam (a lower bound of the
-    labelling's true probability, equal to it when nothing was pruned).
+    labelling's true probability, equal to it when nothing was pruned). With
+    ``extension_scores``, every extension of a prefix ``y`` by a character ``c`` also adds
+    ``extension_scores(y)[c]``, and the score returned includes those additions.
 
     Each prefix carries two log-probabilities, of its paths ending in a blank (``p_b``) and in
     its last character (``p_nb``). At every frame a prefix ``y`` with last character ``e``
@@ -99,7 +108,10 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int) -> tuple[list[
         total = np.logaddexp(p_b, p_nb)
         stay_b = total + frame[blank]
         stay_nb = p_nb + frame[last]
-        extend = np.where(chars[None, :] == last[:, None], p_b[:, None], total[:, None]) + frame[chars][None, :]
+        bonus = (np.stack([extension_scores(prefix) for prefix in prefixes]) if extension_scores is not None
+                 else np.zeros((len(prefixes), num_classes)))
+        extend = (np.where(chars[None, :] == last[:, None], p_b[:, None], total[:, None]) + frame[chars][None, :]
+                  + bonus[:, chars])
         # Merge extensions that land on a prefix already in the beam into that prefix's entry.
         index = {prefix: i for i, prefix in enumerate(prefixes)}
         column = {char: k for k, char in enumerate(chars.tolist())}
@@ -109,7 +121,7 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int) -> tuple[list[
                 continue
             char = prefix[-1]
             stay_nb[i] = np.logaddexp(stay_nb[i], (p_b[parent] if char == last[parent] else total[parent])
-                                      + frame[char])
+                                      + frame[char] + bonus[parent, char])
             if char in column:
                 extend[parent, column[char]] = -np.inf
         scores = np.concatenate([np.logaddexp(stay_b, stay_nb), extend.ravel()])
@@ -129,10 +141,11 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int) -> tuple[list[
     return list(prefixes[best]), float(total[best])
 
 
-def beam_decode_batch(log_probs: LogProbs, blank: int, beam_width: int,
-                      lengths: torch.Tensor | None = None) -> list[tuple[list[int], float]]:
+def beam_decode_batch(log_probs: LogProbs, blank: int, beam_width: int, lengths: torch.Tensor | None = None,
+                      extension_scores: ExtensionScores | None = None) -> list[tuple[list[int], float]]:
     """:func:`beam_decode` of each sequence of ``(B, T, C)``; with ``lengths`` ``(B,)``, of its
     first ``lengths[i]`` frames."""
     _check(log_probs, 3, blank)
     frames = [log_probs.shape[1]] * log_probs.shape[0] if lengths is None else lengths.tolist()
-    return [beam_decode(sequence[:length], blank, beam_width) for sequence, length in zip(log_probs, frames)]
+    return [beam_decode(sequence[:length], blank, beam_width, extension_scores)
+            for sequence, length in zip(log_probs, frames)]

@@ -21,7 +21,13 @@ between each pair of repeated neighbours; a line with too few has infinite loss,
 Decoding (``decoder``): ``"greedy"`` reads the best path
 (:func:`~textrec_lstm_ctc.ctc.greedy_decode`), ``"beam"`` runs a prefix beam search of
 ``beam_width`` prefixes (:func:`~textrec_lstm_ctc.ctc.beam_decode`): slower (a few milliseconds
-a line) and more likely to find the most probable text. Characters read as themselves;
+a line) and more likely to find the most probable text. ``"beam_lm"`` runs the same search
+fused with a character n-gram language model (:mod:`textrec_lines.language_model`) of order
+``lm_order`` built from ``lm`` (``"brown"``, the Brown corpus through NLTK, or the path of a
+UTF-8 text file; built once, then cached): each character a prefix is extended by adds
+``lm_weight`` times its log-probability under the model plus ``lm_bonus`` (the bonus offsets the
+language model's cost per character, which would otherwise favour short readings). The defaults
+were chosen on IAM-OnDB's validation split (docs/performance.md). Characters read as themselves;
 special tokens, which the targets never hold, read as nothing. ``label_text`` reads labels the
 same way, so ``<pad>`` reads as nothing.
 
@@ -43,13 +49,21 @@ the way the model was configured (greedy or beam).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from textrec_core.mapping import BLANK, PAD
+from textrec_core.errors import ArgumentError
+from textrec_core.mapping import BLANK, PAD, CharacterMapping
 from textrec_core.model import InferenceData
 from textrec_core.protocols import Dataset
+from textrec_core.services.arguments import check_integer, check_range
 from textrec_lines import DecodingModel, content_widths, ctc_loss
-from textrec_lstm_ctc.ctc import beam_decode_batch, greedy_decode_batch
+from textrec_lines.decoding import DECODERS
+from textrec_lines.language_model import CharNgramModel, load_language_model
+from textrec_lstm_ctc.ctc import ExtensionScores, beam_decode_batch, greedy_decode_batch
+
+#: Longer contexts than this are rarely seen in a corpus, and make the model's codes overflow sooner.
+MAX_LM_ORDER = 8
 
 
 class LineModelCtc(DecodingModel):
@@ -57,10 +71,30 @@ class LineModelCtc(DecodingModel):
 
     variable_width = True
     required_tokens = (PAD, BLANK)
+    decoders = (*DECODERS, "beam_lm")
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str = "greedy",
-                 beam_width: int = 10) -> None:
+                 beam_width: int = 10, lm: str = "brown", lm_order: int = 6, lm_weight: float = 0.5,
+                 lm_bonus: float = 1.0) -> None:
+        if not isinstance(lm, str) or not lm:
+            raise ArgumentError("lm", f"must be 'brown' or the path of a UTF-8 text file, got {lm!r}")
+        check_integer("lm_order", lm_order)
+        if lm_order > MAX_LM_ORDER:
+            raise ArgumentError("lm_order", f"must be at most {MAX_LM_ORDER}, got {lm_order}")
+        check_range("lm_weight", lm_weight, 0, 10)
+        check_range("lm_bonus", lm_bonus, -20, 20)
         super().__init__(dataset, network, decoder, beam_width)
+        self.lm, self.lm_order, self.lm_weight, self.lm_bonus = lm, lm_order, lm_weight, lm_bonus
+        self._extension_scores: ExtensionScores | None = None
+
+    def extension_scores(self) -> ExtensionScores:
+        """The language model's score of each class after a prefix (class indices), for ``beam_lm``:
+        built on first use (reading ``lm``); special tokens score ``-inf``."""
+        if self._extension_scores is None:
+            characters = [token for token in self.mapping.tokens if len(token) == 1]
+            model = load_language_model(self.lm, characters, self.lm_order)
+            self._extension_scores = lm_extension_scores(model, self.mapping, self.lm_weight, self.lm_bonus)
+        return self._extension_scores
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return ctc_loss(logits, self.text_tokens(labels), self.blank_index)
@@ -94,7 +128,9 @@ class LineModelCtc(DecodingModel):
         reads as with ``decoder``."""
         if decoder == "greedy":
             return greedy_decode_batch(log_probs, self.blank_index, lengths)
-        return [tokens for tokens, _ in beam_decode_batch(log_probs, self.blank_index, self.beam_width, lengths)]
+        scores = self.extension_scores() if decoder == "beam_lm" else None
+        readings = beam_decode_batch(log_probs, self.blank_index, self.beam_width, lengths, scores)
+        return [tokens for tokens, _ in readings]
 
     def _decode(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> list[tuple[str, float]]:
         tokens = self._read(logits.float().log_softmax(dim=-1), self.decoder, lengths)
@@ -112,3 +148,18 @@ class LineModelCtc(DecodingModel):
         """Text and confidence of each image, each read over its frames of content."""
         self.network.eval()
         return self._decode(*self._frames(images.to(self.device)))
+
+
+def lm_extension_scores(model: CharNgramModel, mapping: CharacterMapping, weight: float,
+                        bonus: float) -> ExtensionScores:
+    """``prefix -> weight * log P(class | spelled prefix) + bonus`` per class, ``-inf`` for special tokens."""
+    classes = np.array([mapping.index(character) for character in model.alphabet])
+    size = len(mapping.tokens)
+
+    def scores(prefix: tuple[int, ...]) -> np.ndarray:
+        row = np.full(size, -np.inf)
+        row[classes] = weight * model.log_probs(mapping.spell(list(prefix))[-(model.order - 1):] if model.order > 1
+                                                else "") + bonus
+        return row
+
+    return scores
