@@ -75,7 +75,7 @@ class LineModelCtc(DecodingModel):
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str = "greedy",
                  beam_width: int = 10, lm: str = "brown", lm_order: int = 6, lm_weight: float = 0.5,
-                 lm_bonus: float = 1.0) -> None:
+                 lm_bonus: float = 2.5) -> None:
         if not isinstance(lm, str) or not lm:
             raise ArgumentError("lm", f"must be 'brown' or the path of a UTF-8 text file, got {lm!r}")
         check_integer("lm_order", lm_order)
