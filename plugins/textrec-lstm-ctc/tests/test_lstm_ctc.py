@@ -372,7 +372,8 @@ def test_data_it_cannot_read_is_rejected(dataset, message):
 
 def test_the_config_layer_checks_model_args_by_their_type_hints():
     resolved = resolve_args(LineModelCtc, {"decoder": "beam"}, path="model_args", name="ctc", skip=2)
-    assert resolved == {"decoder": "beam", "beam_width": 10}
+    assert resolved == {"decoder": "beam", "beam_width": 10, "lm": "brown", "lm_order": 6, "lm_weight": 0.5,
+                        "lm_bonus": 2.5}
     with pytest.raises(ConfigError, match=r"model_args.beam_width: expected int, got str \('5'\)"):
         resolve_args(LineModelCtc, {"beam_width": "5"}, path="model_args", name="ctc", skip=2)
 
