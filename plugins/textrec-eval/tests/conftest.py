@@ -1,8 +1,9 @@
 """Fixtures of textrec-eval's tests: a tiny line dataset and a line model whose readings are known.
 
-``KnownTextNetwork`` reads each 28-pixel window of a line as its brightest pixel quantised to a
-class of :data:`MAPPING` (0.25 ``a``, 0.5 ``b``, 0.75 ``c``, 1.0 space; a dark window is ``<pad>``,
-which reads as nothing), so a line drawn by :func:`draw` reads exactly as the text drawn.
+``KnownTextNetwork`` reads each 28-pixel window of a line as the number of its rows holding ink,
+a quarter of it the index of a class of :data:`MAPPING` (4 rows ``a``, 8 ``b``, 12 ``c``, 16 space;
+a window without ink is ``<pad>``, which reads as nothing), so a line drawn by :func:`draw` reads
+exactly as the text drawn, whatever the predictor's contrast rule does to its levels.
 ``KnownTextModel`` reads that with ``decoder="greedy"`` and drops the reading's last character with
 ``decoder="beam"``, so both decoders' numbers can be worked out by hand. ``TinyLines`` serves test
 lines whose image and label texts may differ, with line ids.
@@ -41,21 +42,21 @@ LINES = (("abc", "abc"), ("ab ca", "ab cc"), ("a", "cab"), ("bb", "bb"))
 
 
 def draw(text: str) -> np.ndarray:
-    """A float line (HEIGHT, 28 * len(text)): per character a square of its class / 4 in its window."""
+    """A float line (HEIGHT, 28 * len(text)): per character a bar 4 rows per class index high in its window."""
     image = np.zeros((HEIGHT, WINDOW * len(text)), dtype=np.float32)
     for position, character in enumerate(text):
-        image[6:22, WINDOW * position + 4 : WINDOW * position + 24] = MAPPING.index(character) / 4
+        image[4 : 4 + 4 * MAPPING.index(character), WINDOW * position + 10 : WINDOW * position + 18] = 1.0
     return image
 
 
 class KnownTextNetwork(nn.Module):
-    """Logits ``(B, T, 5)``: window ``t``'s class is its brightest pixel times 4, rounded; the width is
-    padded with background to whole windows."""
+    """Logits ``(B, T, 5)``: window ``t``'s class is its rows holding ink (brighter than 0.5) over 4;
+    the width is padded with background to whole windows."""
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         images = F.pad(images, (0, -images.shape[2] % WINDOW))
-        brightest = images.unfold(2, WINDOW, WINDOW).amax(dim=(1, 3))
-        return -10.0 * (brightest.unsqueeze(2) * 4 - torch.arange(len(MAPPING))) ** 2
+        rows = (images.unfold(2, WINDOW, WINDOW) > 0.5).any(dim=3).sum(dim=1).float()
+        return -10.0 * (rows.unsqueeze(2) / 4 - torch.arange(len(MAPPING))) ** 2
 
 
 def known_text(shapes: DataShapes) -> nn.Module:

@@ -98,8 +98,8 @@ def test_html_report_shows_the_worst_lines_with_images_and_highlights(run_eval, 
     assert page.index("#2 line-2") < page.index("#1 line-1") < page.index("#0 line-0") < page.index("#3 line-3")
     uris = [part.split('"')[0] for part in page.split('<img alt="line 2" src="data:image/png;base64,')[1:]]
     image = Image.open(io.BytesIO(base64.b64decode(uris[0])))
-    assert image.size == (28 - 4, 28)  # line 2 draws "a": its 28-pixel window, trailing black columns trimmed
-    assert image.getpixel((0, 0)) == 255 and image.getpixel((10, 14)) < 255  # dark ink on light paper
+    assert image.size == (18, 28)  # line 2 draws "a": its bar ends at column 18, the black columns after it trimmed
+    assert image.getpixel((0, 0)) == 255 and image.getpixel((12, 5)) < 255  # dark ink on light paper
 
 
 def test_an_iam_folder_is_read_with_iam_lines_split_all(run_eval, known_bundle, tmp_path, install_iam_stub):
