@@ -108,10 +108,11 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int,
         total = np.logaddexp(p_b, p_nb)
         stay_b = total + frame[blank]
         stay_nb = p_nb + frame[last]
-        bonus = (np.stack([extension_scores(prefix) for prefix in prefixes]) if extension_scores is not None
-                 else np.zeros((len(prefixes), num_classes)))
-        extend = (np.where(chars[None, :] == last[:, None], p_b[:, None], total[:, None]) + frame[chars][None, :]
-                  + bonus[:, chars])
+        extend = np.where(chars[None, :] == last[:, None], p_b[:, None], total[:, None]) + frame[chars][None, :]
+        bonus = None
+        if extension_scores is not None:
+            bonus = np.stack([extension_scores(prefix) for prefix in prefixes])
+            extend += bonus[:, chars]
         # Merge extensions that land on a prefix already in the beam into that prefix's entry.
         index = {prefix: i for i, prefix in enumerate(prefixes)}
         column = {char: k for k, char in enumerate(chars.tolist())}
@@ -121,7 +122,7 @@ def beam_decode(log_probs: LogProbs, blank: int, beam_width: int,
                 continue
             char = prefix[-1]
             stay_nb[i] = np.logaddexp(stay_nb[i], (p_b[parent] if char == last[parent] else total[parent])
-                                      + frame[char] + bonus[parent, char])
+                                      + frame[char] + (bonus[parent, char] if bonus is not None else 0.0))
             if char in column:
                 extend[parent, column[char]] = -np.inf
         scores = np.concatenate([np.logaddexp(stay_b, stay_nb), extend.ravel()])

@@ -49,6 +49,8 @@ the way the model was configured (greedy or beam).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -152,10 +154,12 @@ class LineModelCtc(DecodingModel):
 
 def lm_extension_scores(model: CharNgramModel, mapping: CharacterMapping, weight: float,
                         bonus: float) -> ExtensionScores:
-    """``prefix -> weight * log P(class | spelled prefix) + bonus`` per class, ``-inf`` for special tokens."""
+    """``prefix -> weight * log P(class | spelled prefix) + bonus`` per class, ``-inf`` for special tokens;
+    remembered per prefix, as a beam keeps its prefixes from frame to frame."""
     classes = np.array([mapping.index(character) for character in model.alphabet])
     size = len(mapping.tokens)
 
+    @lru_cache(maxsize=1 << 14)
     def scores(prefix: tuple[int, ...]) -> np.ndarray:
         row = np.full(size, -np.inf)
         row[classes] = weight * model.log_probs(mapping.spell(list(prefix))[-(model.order - 1):] if model.order > 1
