@@ -49,7 +49,7 @@ def test_version_2_round_trip(toy, model, saved, tmp_path):
     assert (meta["format"], meta["version"], VERSION) == (FORMAT, 2, 2)
     assert {k: meta[k] for k in META} == META
     assert meta["predictor"] == "ToyPredictor"
-    assert meta["shapes"] == {"input_shape": [10, 10], "output_shape": [], "num_classes": 2}
+    assert meta["shapes"] == {"input_shape": [10, 10], "output_shape": [], "num_classes": 2, "ink_margin": None}
     assert meta["mapping"] == ["|", "-"]
     assert (meta["config"], meta["metrics"]) == ({"seed": 1}, {"accuracy": 0.5})
 
@@ -103,6 +103,14 @@ def test_a_failed_write_keeps_the_bundle_it_would_replace(model, saved, tmp_path
         model.save(saved, **META, config=Unprintable(RuntimeError("disk trouble")))
     assert leftovers(tmp_path) == ["bundle"]
     assert {name: (saved / name).read_bytes() for name in before} == before
+
+
+def test_the_ink_framing_of_the_data_is_kept_and_absent_means_framed_as_a_whole(toy, model, tmp_path):
+    model.shapes = DataShapes((10, 10), (), toy.mapping, ink_margin=0.0625)
+    saved = model.save(tmp_path / "framed", **META)
+    assert Bundle(saved).shapes.ink_margin == 0.0625
+    rewrite(saved, lambda meta: meta["shapes"].pop("ink_margin"))  # as bundles written before it
+    assert Bundle(saved).shapes.ink_margin is None
 
 
 def test_version_1_takes_model_args_from_its_config(toy, saved):

@@ -110,7 +110,7 @@ class Bundle:
     @property
     def shapes(self) -> DataShapes:
         s = self.meta["shapes"]
-        return DataShapes(tuple(s["input_shape"]), tuple(s["output_shape"]), self.mapping)
+        return DataShapes(tuple(s["input_shape"]), tuple(s["output_shape"]), self.mapping, s.get("ink_margin"))
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -139,4 +139,4 @@ class Bundle:
 def shapes_to_dict(shapes: DataShapes) -> dict[str, Any]:
     """The shapes as bundle metadata (the mapping is stored beside them, under ``mapping``)."""
     return {"input_shape": list(shapes.input_shape), "output_shape": list(shapes.output_shape),
-            "num_classes": shapes.num_classes}
+            "num_classes": shapes.num_classes, "ink_margin": shapes.ink_margin}

@@ -23,11 +23,17 @@ class DataShapes:
     ``input_shape`` is one sample's image shape ``(H, W)``; ``output_shape`` is one label's shape
     (``()`` for a single character, ``(L,)`` for a sequence of L tokens); ``mapping`` is the label
     alphabet (label index <-> token), so ``num_classes`` is its length.
+
+    ``ink_margin`` says how the images are framed. ``None``: as a whole (an EMNIST line is its
+    characters' boxes side by side). A fraction: by their own ink, scaled so the ink spans the
+    image height less ``ink_margin`` of it at the top and at the bottom; a predictor frames an
+    image the same way before reading it.
     """
 
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     mapping: CharacterMapping
+    ink_margin: float | None = None
 
     @property
     def num_classes(self) -> int:

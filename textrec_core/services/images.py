@@ -8,6 +8,12 @@ The contrast rule (:func:`stretch_contrast`, for line images): the background's 
 median pixel) becomes 0 and the ink's level (the 99th percentile) becomes 1, values clipped to
 [0, 1], so a scan's gray paper and gray ink look like the clean renderings models train on; an
 image with less contrast than :data:`MIN_CONTRAST` (blank, or flat) is left as it is.
+
+The ink-framing rule (:func:`frame_ink`, for models whose images are framed by their ink): the
+image is cut to the box of its ink (pixels above :data:`INK_LEVEL`) and padded with background
+on every side, so that the ink spans the padded height less a given fraction of it at the top
+and at the bottom, and the sides get as many pixels as the top. An image without ink is left as
+it is.
 """
 
 from __future__ import annotations
@@ -77,3 +83,21 @@ def stretch_contrast(image: np.ndarray) -> np.ndarray:
     if ink - background < MIN_CONTRAST:
         return image
     return np.clip((image - background) / (ink - background), 0.0, 1.0).astype(np.float32)
+
+
+#: Pixels brighter than this, after the contrast rule, are ink to :func:`frame_ink`.
+INK_LEVEL = 0.5
+
+
+def frame_ink(image: np.ndarray, margin: float) -> np.ndarray:
+    """Apply the ink-framing rule (see module docstring) to a bright-ink float image, ``margin``
+    being the fraction of the framed height left blank above the ink and below it."""
+    if not 0 <= margin < 0.5:
+        raise ValueError(f"margin must lie in [0, 0.5), got {margin!r}")
+    rows = np.flatnonzero((image > INK_LEVEL).any(axis=1))
+    if rows.size == 0:
+        return image
+    cols = np.flatnonzero((image > INK_LEVEL).any(axis=0))
+    ink = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    pad = round(ink.shape[0] * margin / (1 - 2 * margin))
+    return np.pad(ink, pad).astype(np.float32, copy=False)

@@ -33,6 +33,7 @@ def test_registered_with_shapes_before_prepare(bare_host, textrec_plugin, tmp_pa
     dataset = components().get("dataset", "iam_ondb")(height=48, max_width=800, max_length=50)
     assert dataset.shapes.input_shape == (48, 800) and dataset.shapes.output_shape == (50,)
     assert dataset.shapes.mapping == IAM_ONDB_MAPPING
+    assert dataset.shapes.ink_margin == 3 / 48  # rendering's margin: height // 16 pixels, for predictors
     assert len(CHARACTERS) == 81 and IAM_ONDB_MAPPING.tokens[81:] == (PAD, "<blank>", "<start>", "<end>")
     assert not (tmp_path / "empty").exists()
     with pytest.raises(RuntimeError, match="call prepare"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from textrec_core.services.images import frame_ink
 from textrec_iam_ondb.rendering import (
     FIXED_STYLE,
     INK_LEVELS,
@@ -29,6 +30,14 @@ def test_ink_spans_the_height_less_the_margins_aspect_kept():
     assert rows.min() <= margin(40) + 1 and rows.max() >= 40 - margin(40) - 2
     assert abs((columns.max() - columns.min()) / (rows.max() - rows.min()) - 4) < 0.3
     assert image[0].max() == 0 and image[:, 0].max() == 0 and image[20, image.shape[1] // 2] == 255  # the dot
+
+
+def test_a_predictor_framing_a_rendered_line_by_its_ink_gets_it_back():
+    """The ink-framing rule with the dataset's margin undoes only the pen's overhang past the strokes."""
+    image = render_strokes(BOX, 64, 1000, Style(pen_width=0.05))
+    framed = frame_ink(image / 255.0, margin(64) / 64)
+    pen = round(0.05 * 64)
+    assert abs(framed.shape[0] - 64) <= 2 * pen and abs(framed.shape[1] - image.shape[1]) <= 2 * pen
 
 
 def test_wide_lines_are_scaled_down_to_max_width():

@@ -41,6 +41,7 @@ from textrec_core.services.arguments import check_integer, check_range
 from textrec_core.services.download import data_dir, sha256_file
 from textrec_core.services.fileio import load_arrays, save_arrays
 from textrec_iam_ondb.alphabet import CHARACTERS, IAM_ONDB_MAPPING
+from textrec_iam_ondb.rendering import margin
 from textrec_iam_ondb.sources import Source, locate
 from textrec_iam_ondb.splits import FixedSplit, FreshSplit
 from textrec_iam_ondb.strokes import StrokeLines, read_lines
@@ -78,7 +79,8 @@ class IamOnDbDataset(PreparedSplits):
 
     @property
     def shapes(self) -> DataShapes:
-        return DataShapes((self.height, self.max_width), (self.max_length,), self.mapping)
+        return DataShapes((self.height, self.max_width), (self.max_length,), self.mapping,
+                          ink_margin=margin(self.height) / self.height)
 
     def prepare(self) -> None:
         lines = self._usable(_cached_lines(locate(self.path)))

@@ -71,8 +71,8 @@ def line(text: str, *, width: int | None = None) -> np.ndarray:
     return image
 
 
-def save_bundle(model_cls: type[WindowModel], max_length: int, path) -> str:
-    shapes = DataShapes((28, WINDOW * max_length), (max_length,), MAPPING)
+def save_bundle(model_cls: type[WindowModel], max_length: int, path, ink_margin: float | None = None) -> str:
+    shapes = DataShapes((28, WINDOW * max_length), (max_length,), MAPPING, ink_margin)
     model = model_cls(InferenceData(shapes), BrightestPixel())
     return model.save(path, model=model_cls.__name__, network="brightest_pixel", network_args={}, model_args={})
 
@@ -130,6 +130,22 @@ def test_a_scan_with_gray_paper_and_gray_ink_is_read_as_the_clean_line(bundle):
     scan = 0.85 - 0.55 * clean  # gray ink (0.3) on gray paper (0.85), dark on light
     assert predictor.predict(scan)[0] == "bad"
     assert predictor.predict(scan)[1] == pytest.approx(predictor.predict(clean)[1], abs=1e-3)
+
+
+def test_a_model_trained_on_ink_framed_lines_reads_a_drawing_wherever_it_is_on_the_canvas(tmp_path):
+    """Framed by its ink as the model's data is: each character's square spans its window's height
+    less 2 pixels at the top and the bottom, so a margin of 2/28 frames the ink exactly as here."""
+    tight = np.zeros((28, WINDOW * 3), dtype=np.float32)
+    for position, character in enumerate("dbc"):
+        tight[2:26, WINDOW * position + 2 : WINDOW * position + 26] = MAPPING.index(character) / 4
+    canvas = np.zeros((160, 800), dtype=np.float32)  # drawn at twice the size, off the centre
+    canvas[70:126, 300:468] = np.kron(tight, np.ones((2, 2), dtype=np.float32))
+    framed = load_predictor(save_bundle(VariableWindowModel, 3, tmp_path / "framed", ink_margin=2 / 28), table())
+    seen = framed.preprocess(canvas)
+    assert seen.shape == tight.shape and np.abs(seen - tight).mean() < 0.02
+    assert framed.predict(canvas)[0] == "dbc"
+    whole = load_predictor(save_bundle(VariableWindowModel, 3, tmp_path / "whole"), table())
+    assert whole.predict(canvas)[0] != "dbc"  # the whole canvas scaled to 28 pixels: the ink is tiny
 
 
 def test_fit_line_keeps_aspect_pads_and_shrinks_to_width():

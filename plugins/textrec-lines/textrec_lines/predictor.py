@@ -1,7 +1,8 @@
 """``LinePredictor``: reads a line of text from an image of any size (inference only).
 
 Preprocessing rule: the image is made grayscale and bright-ink-on-dark, its contrast stretched
-(the polarity and contrast rules of :mod:`textrec_core.services.images`), scaled to the model's
+(the polarity and contrast rules of :mod:`textrec_core.services.images`), framed by its ink when
+the model's data is (its shapes' ``ink_margin``; the ink-framing rule), scaled to the model's
 input height keeping its aspect ratio, and padded on the right with background. A model with a
 fixed input width (``variable_width`` false) gets lines wider than that width scaled down to fit
 it, centred vertically; a variable-width model gets the line at its natural width, and a batch
@@ -14,8 +15,10 @@ import numpy as np
 import torch
 from skimage.transform import resize
 
+from textrec_core.bundle import Bundle
 from textrec_core.predictor import ImagePredictor
-from textrec_core.services.images import ImageInput, ink_bright, stretch_contrast, to_grayscale
+from textrec_core.protocols import Model
+from textrec_core.services.images import ImageInput, frame_ink, ink_bright, stretch_contrast, to_grayscale
 
 
 def fit_line(image: np.ndarray, height: int, width: int | None) -> np.ndarray:
@@ -35,10 +38,17 @@ def fit_line(image: np.ndarray, height: int, width: int | None) -> np.ndarray:
 class LinePredictor(ImagePredictor):
     """Serves any line model's bundle: ``predict(image) -> (text, confidence)``."""
 
+    def __init__(self, model: Model, bundle: Bundle) -> None:
+        super().__init__(model, bundle)
+        self.ink_margin = bundle.shapes.ink_margin
+
     def preprocess(self, image: ImageInput) -> np.ndarray:
         height, width = self.input_shape
         fixed = None if getattr(self.model, "variable_width", False) else width
-        return fit_line(stretch_contrast(ink_bright(to_grayscale(image))), height, fixed)
+        line = stretch_contrast(ink_bright(to_grayscale(image)))
+        if self.ink_margin is not None:
+            line = frame_ink(line, self.ink_margin)
+        return fit_line(line, height, fixed)
 
     def collate(self, arrays: list[np.ndarray]) -> torch.Tensor:
         widest = max(a.shape[1] for a in arrays)
