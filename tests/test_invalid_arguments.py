@@ -51,7 +51,9 @@ BASE_CONFIGS: list[dict[str, Any]] = [
     {**LINES, "model": "LineModel", "network": "line_cnn_time_distributed"},
     {**LINES, "model": "LineModelCtc", "network": "line_lstm_ctc"},
     {**LINES, "model": "LineModelAttention", "network": "line_attention"},
-    {"dataset": "IamOnDbDataset", "model": "LineModelCtc", "network": "line_lstm_ctc"},
+    {"dataset": "IamOnDbDataset", "model": "LineModelCtc", "network": "line_lstm_ctc",
+     "augmenters": ["elastic", "perspective", "width_stretch", "ink_thickness", "blur", "paper_noise", "contrast",
+                    "random_erasing"]},
     {"dataset": "IamLinesDataset", "model": "LineModelCtc", "network": "line_lstm_ctc"},
     {"dataset": "CheckedDataset", "model": "CheckedModel", "network": "checked_network"},
 ]
@@ -167,10 +169,10 @@ def _cases() -> list[tuple[int, str, str, str, Any]]:
     return cases
 
 
-def _with_value(index: int, kind: str, argument: str, value: Any) -> tuple[dict[str, Any], str]:
+def _with_value(index: int, kind: str, name: str, argument: str, value: Any) -> tuple[dict[str, Any], str]:
     config = copy.deepcopy(BASE_CONFIGS[index])
     if kind == "augmenter":
-        config["augmenters"] = [{"name": config["augmenters"][0], "args": {argument: value}}]
+        config["augmenters"] = [{"name": name, "args": {argument: value}}]
         return config, "augmenters.0.args"
     section = SECTIONS[kind][0]
     config.setdefault(section, {})[argument] = value
@@ -199,7 +201,7 @@ def test_the_base_configs_are_valid(no_data_work):
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c[2]}.{c[3]}")
 def test_a_bad_argument_is_a_config_error_naming_it(case, no_data_work):
-    index, kind, _, argument, hint = case
+    index, kind, name, argument, hint = case
     plain, optional = _base(hint)
     if plain not in WRONG:
         pytest.skip(f"no strategy for {hint!r}")
@@ -211,7 +213,7 @@ def test_a_bad_argument_is_a_config_error_naming_it(case, no_data_work):
         how, value = value
         if how == "wrong" and optional and value is None:
             return
-        config, section = _with_value(index, kind, argument, value)
+        config, section = _with_value(index, kind, name, argument, value)
         try:
             check_experiment(json.dumps(config), table)
         except ConfigError as exc:  # a plausible value may break another component (max_width vs windows)

@@ -64,7 +64,7 @@ class RecordingAdam(torch.optim.Adam):
         return super().step(closure)
 
 
-def fit(val_losses: list[float] | None = None, *, samples: int = 40, **train_args):
+def fit(val_losses: list[float] | None = None, *, samples: int = 40, augmenters=(), **train_args):
     """Fit a linear layer for ``train_args`` (float32, batches of 8 by default) on a regression
     that keeps improving; the validation loss of epoch ``i`` is ``val_losses[i - 1]``
     (default: decreasing). Returns the module, the history and the :class:`Snapshots`."""
@@ -79,17 +79,46 @@ def fit(val_losses: list[float] | None = None, *, samples: int = 40, **train_arg
 
     def evaluate(val) -> dict[str, float]:
         assert val is split
+        assert all(torch.equal(batch, images[i * 8 : i * 8 + 8].float() / 255) for i, (batch, _) in
+                   enumerate(val.batches(8))), "validation images must be the data's own, never augmented"
         return {"loss": next(scripted), "extra": 0.5}
 
     snapshots = Snapshots(module)
     args = TrainArgs(**{"batch_size": 8, "precision": "float32", "learning_rate": 0.01, **train_args})
     history = Trainer(args, device=torch.device("cpu"), progress=False).fit(
-        module, training_loss, split, split, evaluate, callbacks=[snapshots])
+        module, training_loss, split, split, evaluate, callbacks=[snapshots], augmenters=augmenters)
     return module, history, snapshots
 
 
 def same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+class Brighten:
+    """An augmenter adding a random amount (from the trainer's generator) to every image; counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        self.calls += 1
+        return images + torch.rand(images.shape[0], 1, 1, generator=generator)
+
+
+def test_augmenters_see_every_training_batch_and_no_validation_batch():
+    brighten = Brighten()
+    _, plain, _ = fit(epochs=2, patience=0)
+    _, augmented, _ = fit(epochs=2, patience=0, augmenters=[brighten])
+    assert brighten.calls == 2 * 5  # 40 samples in batches of 8, two epochs; evaluate checks validation
+    assert augmented["train_loss"] != plain["train_loss"]
+
+
+@pytest.mark.parametrize("prefetch", [1, 3])
+def test_batches_prepared_in_the_background_train_exactly_as_on_the_training_thread(prefetch):
+    inline, inline_history, _ = fit(epochs=2, patience=0, augmenters=[Brighten()], prefetch=0)
+    ahead, ahead_history, _ = fit(epochs=2, patience=0, augmenters=[Brighten()], prefetch=prefetch)
+    assert same_weights(inline.state_dict(), ahead.state_dict())
+    assert inline_history["train_loss"] == ahead_history["train_loss"]
 
 
 def test_history_and_callbacks_see_every_epoch():

@@ -35,7 +35,8 @@ class TrainArgs:
     slower. ``auto`` (the default) takes bfloat16 where the device runs it natively and
     float32 otherwise; ``float32`` never autocasts. ``max_grad_norm`` clips the global norm of
     the gradients to that value before every step (default: no clipping); recurrent and
-    attention networks train more stably with it (around 1)."""
+    attention networks train more stably with it (around 1). ``prefetch`` batches are drawn and
+    augmented ahead of the training step by a background thread (0: on the training thread)."""
 
     batch_size: int = 256
     epochs: int = 16
@@ -47,6 +48,7 @@ class TrainArgs:
     num_threads: int | None = None
     max_minutes: float | None = None
     max_grad_norm: float | None = None
+    prefetch: int = 2
 
 
 @attrs.define
@@ -82,6 +84,7 @@ _RANGES: dict[str, tuple[str, typing.Callable[[Any], bool]]] = {
     "num_threads": ("must be at least 1", lambda v: v is None or v >= 1),
     "max_minutes": ("must be positive", lambda v: v is None or v > 0),
     "max_grad_norm": ("must be positive", lambda v: v is None or v > 0),
+    "prefetch": ("must be 0 (off) or more", lambda v: v >= 0),
 }
 
 

@@ -12,7 +12,8 @@ from textrec_core.services.fileio import atomic_write, write_json
 ENV_RUNS_DIR = "TEXTREC_RUNS_DIR"
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's ``pyplot`` drawing to files (the Agg backend), imported only when a plot is made."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -60,7 +61,7 @@ class RunFolder:
 
 def plot_training_curves(history: dict[str, list[float]], path: Path) -> Path:
     """Loss (train and validation) and every other validation metric against the epoch."""
-    plt = _pyplot()
+    plt = pyplot()
     others = [k for k in history if k.startswith("val_") and k != "val_loss"]
     fig, axes = plt.subplots(1, 1 + bool(others), figsize=(5 + 5 * bool(others), 4), squeeze=False)
     epochs = range(1, len(history.get("train_loss", [])) + 1)

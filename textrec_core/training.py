@@ -8,7 +8,7 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from textrec_core.config import TrainArgs
 from textrec_core.protocols import Augmenter, Split
+from textrec_core.services.prefetch import in_background
 
 log = logging.getLogger("textrec")
 
@@ -72,6 +73,17 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bfloat16" else None
 
 
+def training_batches(split: Split, batch_size: int, generator: torch.Generator, device: torch.device,
+                     augmenters: Sequence[Augmenter]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``split``'s batches in a shuffled order, on ``device``, each augmenter applied in turn; the
+    order and every augmentation are drawn from ``generator``."""
+    for images, labels in split.batches(batch_size, shuffle=True, generator=generator):
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        for augment in augmenters:
+            images = augment(images, generator)
+        yield images, labels
+
+
 def train_epoch(
     module: torch.nn.Module,
     training_loss: TrainingLoss,
@@ -86,18 +98,21 @@ def train_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     autocast_dtype: torch.dtype | None = None,
     max_grad_norm: float | None = None,
+    prefetch: int = 0,
 ) -> tuple[float, int]:
     """One pass over ``split``; returns the mean training loss and the number of samples.
 
     ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass and loss under autocast;
-    ``max_grad_norm`` clips the gradients' global norm before each optimizer step."""
+    ``max_grad_norm`` clips the gradients' global norm before each optimizer step; ``prefetch``
+    batches (drawn, moved to the device and augmented) are prepared ahead by a background thread
+    running torch on one thread, none (0) on this one."""
     module.train()
     total_loss = torch.zeros((), device=device)
     seen = 0
-    for images, labels in split.batches(batch_size, shuffle=True, generator=generator):
-        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        for augment in augmenters:
-            images = augment(images, generator)
+    batches = training_batches(split, batch_size, generator, device, augmenters)
+    if prefetch:  # the producer's torch ops on one thread leave the training step its threads' cores
+        batches = in_background(batches, prefetch, start=lambda: torch.set_num_threads(1))
+    for images, labels in batches:
         with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
             loss = training_loss(images, labels)
         optimizer.zero_grad(set_to_none=True)
@@ -163,8 +178,7 @@ class Trainer:
             train_loss, seen = train_epoch(
                 module, training_loss, optimizer, train, batch_size=args.batch_size,
                 generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
-                autocast_dtype=dtype,
-                max_grad_norm=args.max_grad_norm,
+                autocast_dtype=dtype, max_grad_norm=args.max_grad_norm, prefetch=args.prefetch,
             )
             seconds = time.perf_counter() - t0
             metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}
