@@ -56,6 +56,7 @@ BASE_CONFIGS: list[dict[str, Any]] = [
                     "random_erasing"]},
     {"dataset": "IamLinesDataset", "model": "LineModelCtc", "network": "line_lstm_ctc"},
     {"dataset": "CheckedDataset", "model": "CheckedModel", "network": "checked_network"},
+    {"dataset": "SyntheticCharactersDataset", "model": "EnsembleModel", "network": "ensemble"},
 ]
 
 

@@ -34,11 +34,15 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "LineModelAttention": "textrec-attention",
     "attention": "textrec-attention",
     "LinePredictor": "textrec-lines",
-    "random_affine": "textrec-augment",
+    **{name: "textrec-augment" for name in ("random_affine", "elastic", "perspective", "width_stretch", "ink_thickness",
+                                            "blur", "paper_noise", "contrast", "random_erasing")},
     "IamOnDbDataset": "textrec-iam-ondb",
     "iam_ondb": "textrec-iam-ondb",
     "IamLinesDataset": "textrec-iam",
     "iam_lines": "textrec-iam",
+    "ensemble": "textrec-ensembler",
+    "EnsembleModel": "textrec-ensembler",
+    "EnsemblePredictor": "textrec-ensembler",
 }
 
 

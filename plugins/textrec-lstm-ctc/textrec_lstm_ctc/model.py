@@ -134,7 +134,9 @@ class LineModelCtc(DecodingModel):
         readings = beam_decode_batch(log_probs, self.blank_index, self.beam_width, lengths, scores)
         return [tokens for tokens, _ in readings]
 
-    def _decode(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> list[tuple[str, float]]:
+    def decode_frames(self, logits: torch.Tensor, lengths: torch.Tensor | None) -> list[tuple[str, float]]:
+        """Text and confidence of each line of per-frame ``logits`` ``(B, T, C)`` (log-probabilities
+        will do), each read over its first ``lengths`` frames (None: all) with this model's decoder."""
         tokens = self._read(logits.float().log_softmax(dim=-1), self.decoder, lengths)
         losses = ctc_loss(logits, tokens, self.blank_index, input_lengths=lengths, reduction="none",
                           zero_infinity=False)
@@ -143,13 +145,21 @@ class LineModelCtc(DecodingModel):
 
     def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
         """Text and confidence of each line of ``logits``, read over all its frames."""
-        return self._decode(logits, None)
+        return self.decode_frames(logits, None)
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor) -> list[tuple[str, float]]:
         """Text and confidence of each image, each read over its frames of content."""
         self.network.eval()
-        return self._decode(*self._frames(images.to(self.device)))
+        return self.decode_frames(*self._frames(images.to(self.device)))
+
+    @torch.inference_mode()
+    def frame_log_probs(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-frame log-probabilities ``(B, T, C)`` of ``images`` (float32) and each line's frames of
+        content (None: all frames), as :meth:`decode_frames` reads them."""
+        self.network.eval()
+        logits, lengths = self._frames(images.to(self.device))
+        return logits.float().log_softmax(dim=-1), lengths
 
 
 def lm_extension_scores(model: CharNgramModel, mapping: CharacterMapping, weight: float,
