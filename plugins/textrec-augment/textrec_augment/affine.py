@@ -7,7 +7,7 @@ import math
 import torch
 
 from textrec_augment.base import LineAugmenter, check_probability, uniform
-from textrec_augment.warps import affine_source, frame_coordinates, sample
+from textrec_augment.warps import affine_sample
 from textrec_core.services.arguments import check_range
 
 
@@ -26,8 +26,7 @@ class RandomAffine(LineAugmenter):
         shift = torch.stack([uniform(n, -self.shift, self.shift, generator) for _ in range(2)], dim=1)
         cos, sin = angle.cos(), angle.sin()
         matrix = torch.stack([torch.stack([cos, tan * cos - sin], 1), torch.stack([sin, cos], 1)], 1)
-        source = affine_source(*frame_coordinates(images, widths), matrix / scale.view(n, 1, 1), shift)
-        return sample(images, widths, *source), widths
+        return affine_sample(images, widths, matrix / scale.view(n, 1, 1), shift), widths
 
 def random_affine(
     *, degrees: float = 10.0, scale: float = 0.1, shear: float = 10.0, shift: float = 2.0, p: float = 1.0

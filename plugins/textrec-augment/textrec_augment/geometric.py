@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from textrec_augment.base import LineAugmenter, check_probability, uniform
-from textrec_augment.warps import frame_coordinates, sample, smooth_field
+from textrec_augment.warps import affine_sample, frame_coordinates, sample, smooth_field
 from textrec_core.services.arguments import check_range
 
 
@@ -25,10 +26,14 @@ class Elastic(LineAugmenter):
 
     def transform(self, images, widths, generator):
         n, height, width = images.shape
-        du, dv = (self.alpha * smooth_field(n, height, width, self.spacing, generator).to(images.device)
-                  for _ in range(2))
-        u, v = frame_coordinates(images, widths)
-        return sample(images, widths, u + du, v + dv), widths
+        field = smooth_field(n, height, width, self.spacing, generator, channels=2).to(images.device)
+        grid = F.affine_grid(torch.eye(2, 3, device=images.device).expand(n, 2, 3), [n, 1, height, width],
+                             align_corners=False)
+        scale = torch.tensor([2 * self.alpha / width, 2 * self.alpha / height], device=images.device)
+        grid = grid + field.permute(0, 2, 3, 1) * scale  # pixels of displacement, in normalised units
+        moved = F.grid_sample(images.unsqueeze(1).float(), grid, mode="bilinear", padding_mode="zeros",
+                              align_corners=False)
+        return moved.squeeze(1), widths
 
 
 def elastic(*, alpha: float = 1.5, spacing: float = 12.0, p: float = 0.5) -> Elastic:
@@ -93,11 +98,13 @@ class WidthStretch(LineAugmenter):
 
     def transform(self, images, widths, generator):
         n, _, width = images.shape
-        factor = (1 + uniform(n, -self.stretch, self.stretch, generator)).to(images.device)
-        half = widths.to(images.device, torch.float32).view(n, 1, 1) / 2
-        u, v = frame_coordinates(images, widths)
-        stretched = sample(images, widths, (u + half) / factor.view(n, 1, 1) - half, v)
-        return stretched, (widths.to(images.device) * factor).ceil().long().clamp(max=width)
+        factor = 1 + uniform(n, -self.stretch, self.stretch, generator)
+        # source u = (u + w/2) / f - w/2: a scale of u by 1/f and a shift of (w/2)(1/f - 1)
+        matrix = torch.zeros(n, 2, 2)
+        matrix[:, 0, 0], matrix[:, 1, 1] = 1 / factor, 1.0
+        shift = torch.stack([widths.cpu().float() / 2 * (1 / factor - 1), torch.zeros(n)], dim=1)
+        stretched = affine_sample(images, widths, matrix, shift)
+        return stretched, (widths.cpu() * factor).ceil().long().clamp(max=width).to(widths.device)
 
 
 def width_stretch(*, stretch: float = 0.2, p: float = 0.5) -> WidthStretch:

@@ -90,7 +90,7 @@ class PaperNoise(LineAugmenter):
     def transform(self, images, widths, generator):
         n, height, width = images.shape
         strength = uniform(n, 0.0, self.texture, generator).view(n, 1, 1)
-        paper = strength * smooth_field(n, height, width, self.grain, generator).abs()
+        paper = strength * smooth_field(n, height, width, self.grain, generator).squeeze(1).abs()
         level = uniform(n, 0.0, self.noise, generator).view(n, 1, 1)
         paper += level * torch.randn(n, height, width, generator=generator)
         return images + paper.to(images.device), widths
