@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from textrec_core.components import KINDS
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a JSON object, or a .json/.yaml file")
     parser.add_argument("--save", action="store_true", help="save a model bundle and print its path")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR from its last checkpoint, with its recorded config (no "
+                             "CONFIG); same device and --gpu, same threads for an identical result")
     parser.add_argument(
         "--check", action="store_true",
         help="check the config (build the network and model from the data shapes) and exit, reading no data",
@@ -77,8 +81,10 @@ def fail(message: str, status: int) -> int:
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.list_components:
         return list_components(as_json=args.json)
-    if not args.config:
-        parser.error("CONFIG is required (or use --list-components)")
+    if args.resume is not None and (args.config or args.check):
+        parser.error("--resume continues a run with the config it recorded: give no CONFIG and no --check")
+    if not args.config and args.resume is None:
+        parser.error("CONFIG is required (or use --resume RUN_DIR or --list-components)")
     from textrec_core.experiment import check_experiment, run_experiment
 
     if args.check:
@@ -87,7 +93,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
               f"for {built.resolved.names['dataset']}")
         return 0
     keep_freed_memory()
-    run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet)
+    run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet,
+                   resume=args.resume)
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import torch
 
+from textrec_core.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from textrec_core.components import Components
 from textrec_core.config import (
     ExperimentConfig,
@@ -24,7 +25,7 @@ from textrec_core.config import (
 from textrec_core.errors import ArgumentError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
 from textrec_core.protocols import Augmenter, Dataset, Model
-from textrec_core.reports import RunFolder
+from textrec_core.reports import CONFIG_FILE, RunFolder
 from textrec_core.tracking import WandbTracker, wandb_mode
 from textrec_core.training import seed_everything
 
@@ -141,16 +142,22 @@ def _require_train_extra() -> None:
 
 
 def run_experiment(
-    config_source: str, *, save: bool = False, gpu: int | None = None, use_wandb: bool = True, progress: bool = True
+    config_source: str | None, *, save: bool = False, gpu: int | None = None, use_wandb: bool = True,
+    progress: bool = True, resume: Path | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate the experiment ``config_source`` describes; return a summary dict
     with ``run_dir``, ``test`` metrics and (with ``save``) ``bundle``.
 
-    Every argument is checked, and every component built, before the data is prepared."""
+    ``resume`` (a run folder; then ``config_source`` is None) continues that run from its
+    checkpoint with the config it recorded, in the same folder. Every argument is checked, the
+    checkpoint read, and every component built, before the data is prepared."""
     _require_train_extra()
     for error in load_errors():
         log.warning("warning: %s", error)
     table = components()
+    checkpoint = None
+    if resume is not None:
+        config_source, checkpoint = resumed_run(resume)
     config = load_config(config_source, table)
     device = select_device(gpu)
     train_args = config.train_args
@@ -168,14 +175,30 @@ def run_experiment(
              f" (from {built.resolved.names['network']}'s recipe where the config sets none: "
              f"{', '.join(recipe)})" if recipe else "")
 
-    run = RunFolder(config.dataset, config.network)
+    if resume is not None:
+        run = RunFolder.reopen(resume, checkpoint["progress"]["history"])
+    else:
+        run = RunFolder(config.dataset, config.network)
+        run.write_config(built.resolved.as_dict())
     handler = logging.FileHandler(run.log_file, encoding="utf-8")
     log.addHandler(handler)
     try:
-        return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress)
+        return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress, resume=checkpoint)
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def resumed_run(run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """The recorded config's path and the checkpoint of the run folder ``run_dir``;
+    :class:`ConfigError` (at ``--resume``) when it is no run folder with both."""
+    config = Path(run_dir) / CONFIG_FILE
+    if not config.is_file():
+        raise ConfigError("--resume", f"{str(run_dir)!r} is not a run folder (no {CONFIG_FILE})")
+    try:
+        return str(config), load_checkpoint(Path(run_dir) / CHECKPOINT_FILE)
+    except TextrecError as exc:
+        raise ConfigError("--resume", str(exc)) from None
 
 
 def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[str, Any]]:
@@ -186,10 +209,9 @@ def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[s
 
 
 def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, use_wandb: bool,
-           progress: bool) -> dict[str, Any]:
+           progress: bool, resume: dict[str, Any] | None = None) -> dict[str, Any]:
     resolved, dataset, model = built.resolved, built.dataset, built.model
     config_dict = resolved.as_dict()
-    run.write_config(config_dict)
     lazy = torch.nn.parameter.UninitializedParameter
     params = sum(p.numel() for p in model.network.parameters() if not isinstance(p, lazy))
     log.info("run folder: %s", run.path)
@@ -197,9 +219,11 @@ def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, us
              resolved.names["model"], resolved.names["network"], f"{params:,}",
              device, len(dataset.train), len(dataset.val), len(dataset.test))
     mode = wandb_mode(disabled=not use_wandb)
-    tracker = None if mode == "disabled" else WandbTracker(config_dict, run.path, mode, run.path.name)
+    name = run.path.name + ("-resumed" if resume is not None else "")
+    tracker = None if mode == "disabled" else WandbTracker(config_dict, run.path, mode, name)
     callbacks = [run] + ([tracker] if tracker else [])
-    model.fit(resolved.config.train_args, callbacks=callbacks, augmenters=built.augmenters, progress=progress)
+    model.fit(resolved.config.train_args, callbacks=callbacks, augmenters=built.augmenters, progress=progress,
+              checkpoint=run.checkpoint, resume=resume)
 
     test = model.evaluate(dataset.test)
     run.write_test_metrics(test)

@@ -114,13 +114,15 @@ class TorchModel:
         callbacks: Sequence[Callback] = (),
         augmenters: Sequence[Augmenter] = (),
         progress: bool = True,
+        checkpoint: Path | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> dict[str, list[float]]:
         from textrec_core.training import Trainer
 
         trainer = Trainer(train_args, device=self.device, progress=progress)
         return trainer.fit(
             self.network, self.training_loss, self.dataset.train, self.dataset.val, self.evaluate,
-            augmenters=augmenters, callbacks=callbacks,
+            augmenters=augmenters, callbacks=callbacks, checkpoint=checkpoint, resume=resume,
         )
 
     @torch.inference_mode()

@@ -8,7 +8,7 @@ the bundle's model arguments. Nothing here imports the training loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +31,21 @@ class Predictor(Protocol):
     def predict(self, image: ImageInput) -> tuple[str, float]: ...
 
     def predict_batch(self, images: list[ImageInput]) -> list[tuple[str, float]]: ...
+
+
+class AgreedReading(Protocol):
+    """One line as an ensemble reads it: ``text``, ``confidence`` and the members' ``agreement`` (in [0, 1])."""
+
+    text: str
+    confidence: float
+    agreement: float
+
+
+@runtime_checkable
+class EnsembleReader(Protocol):
+    """A predictor of several members that also says how much they agree on each line."""
+
+    def read(self, images: Sequence[ImageInput]) -> Sequence[AgreedReading]: ...
 
 
 class ImagePredictor:

@@ -114,9 +114,12 @@ class Model(Protocol):
         """Move the network to ``device``; return the model."""
 
     def fit(self, train_args: Any, *, callbacks: Sequence[Any] = (), augmenters: Sequence[Augmenter] = (),
-            progress: bool = True) -> Mapping[str, list[float]]:
+            progress: bool = True, checkpoint: Path | None = None,
+            resume: dict[str, Any] | None = None) -> Mapping[str, list[float]]:
         """Train on ``dataset.train``, early-stopping on ``dataset.val``; return the history.
-        ``callbacks`` have ``on_epoch_end(epoch, metrics)``; ``augmenters`` transform training batches."""
+        ``callbacks`` have ``on_epoch_end(epoch, metrics)``; ``augmenters`` transform training batches;
+        ``checkpoint`` is written after every epoch; ``resume`` (a checkpoint read back) is restored
+        first and training continues from it (:mod:`textrec_core.checkpoint`)."""
 
     def evaluate(self, split: Split) -> dict[str, float]:
         """Metrics (at least ``loss`` and the model's main metric) over a whole split."""

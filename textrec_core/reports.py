@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textrec_core.checkpoint import CHECKPOINT_FILE
 from textrec_core.services.fileio import atomic_write, write_json
 
 ENV_RUNS_DIR = "TEXTREC_RUNS_DIR"
+CONFIG_FILE = "config.json"
 
 
 def pyplot():
@@ -24,7 +26,7 @@ def pyplot():
 
 class RunFolder:
     """``<runs>/<timestamp>-<dataset>-<network>/`` holding ``config.json``, ``metrics.json``,
-    ``run.log``, ``training_curves.png`` and model-specific plots. ``<runs>`` is
+    ``run.log``, ``checkpoint.pt``, ``training_curves.png`` and model-specific plots. ``<runs>`` is
     ``$TEXTREC_RUNS_DIR`` or ``./runs``."""
 
     def __init__(self, dataset: str, network: str, root: Path | None = None) -> None:
@@ -39,12 +41,25 @@ class RunFolder:
         self.path = path
         self.metrics: dict[str, Any] = {"history": {}, "test": {}}
 
+    @classmethod
+    def reopen(cls, path: Path, history: dict[str, list[float]]) -> RunFolder:
+        """An existing run folder, continued from ``history`` (a checkpoint's: later epochs are dropped)."""
+        folder = cls.__new__(cls)
+        folder.path = Path(path)
+        folder.metrics = {"history": {key: list(values) for key, values in history.items()}, "test": {}}
+        write_json(folder.path / "metrics.json", folder.metrics)
+        return folder
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / CHECKPOINT_FILE
+
     @property
     def log_file(self) -> Path:
         return self.path / "run.log"
 
     def write_config(self, config: dict[str, Any]) -> None:
-        write_json(self.path / "config.json", config)
+        write_json(self.path / CONFIG_FILE, config)
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
         for key, value in metrics.items():

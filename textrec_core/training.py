@@ -1,5 +1,5 @@
 """The training loop shared by every model: progress bar, early stopping, time budget, seeding,
-and the choice of numeric precision."""
+the choice of numeric precision, and checkpoints to resume from."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from textrec_core.checkpoint import Progress, restore, save_checkpoint
 from textrec_core.config import TrainArgs
 from textrec_core.protocols import Augmenter, Split
 from textrec_core.services.prefetch import in_background
@@ -139,6 +141,13 @@ class Trainer:
     Training stops after ``train_args.epochs``, after ``patience`` epochs without a better
     validation loss, or after the epoch that crosses ``max_minutes``; the weights of the best
     validation epoch are restored at the end.
+
+    With a ``checkpoint`` path, every epoch ends by writing the checkpoint there
+    (:mod:`textrec_core.checkpoint`). ``resume``, a checkpoint read by
+    :func:`~textrec_core.checkpoint.load_checkpoint`, is restored first and training continues
+    after its last epoch (on the same device and threads, exactly as if it had not stopped; a
+    checkpoint of a run that had ended only restores the best weights). Callbacks hear only the
+    epochs trained in this call.
     """
 
     def __init__(self, train_args: TrainArgs, *, device: torch.device, progress: bool = True) -> None:
@@ -156,6 +165,8 @@ class Trainer:
         *,
         augmenters: Sequence[Augmenter] = (),
         callbacks: Sequence[Callback] = (),
+        checkpoint: Path | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> dict[str, list[float]]:
         args = self.args
         generator = seed_everything(args.seed)
@@ -166,10 +177,14 @@ class Trainer:
         if args.lr_schedule == "onecycle":
             scheduler = torch.optim.lr_scheduler.OneCycleLR(
                 optimizer, max_lr=args.learning_rate, total_steps=args.epochs * steps)
-        history: dict[str, list[float]] = {}
-        best_loss, best_state, stale = float("inf"), None, 0
-        started = time.perf_counter()
-        for epoch in range(1, args.epochs + 1):
+        state = Progress()
+        if resume is not None:
+            state = restore(resume, module=module, optimizer=optimizer, scheduler=scheduler, generator=generator)
+            log.info("resuming after epoch %d of %d%s", state.epoch, args.epochs, " (training had ended)"
+                     if state.ended else "")
+        started = time.perf_counter() - state.seconds
+        history, best_loss, best_state, stale = state.history, state.best_loss, state.best_state, state.stale
+        for epoch in range(state.epoch + 1 if not state.ended else args.epochs + 1, args.epochs + 1):
             bar = tqdm(
                 total=steps, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                 disable=not self.progress, mininterval=0.5, leave=True,
@@ -196,9 +211,14 @@ class Trainer:
                 best_loss, best_state, stale = metrics["val_loss"], copy.deepcopy(module.state_dict()), 0
             else:
                 stale += 1
-            if args.patience and stale >= args.patience:
-                break
-            if args.max_minutes and time.perf_counter() - started > args.max_minutes * 60:
+            ended = epoch == args.epochs or bool(args.patience and stale >= args.patience) or bool(
+                args.max_minutes and time.perf_counter() - started > args.max_minutes * 60)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, module=module, optimizer=optimizer, scheduler=scheduler,
+                                generator=generator,
+                                progress=Progress(epoch, history, best_loss, best_state, stale,
+                                                  time.perf_counter() - started, ended))
+            if ended:
                 break
         if best_state is not None:
             module.load_state_dict(best_state)

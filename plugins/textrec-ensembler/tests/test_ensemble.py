@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import numpy as np
 import pytest
 import torch
 
-from textrec_core import CharacterMapping, DataShapes, load_predictor
+from textrec_core import CharacterMapping, DataShapes, TensorSplit, load_predictor
 from textrec_core.bundle import META_FILE
 from textrec_core.errors import ConfigError
 from textrec_core.mapping import BLANK, PAD
 from textrec_ensembler import EnsemblePredictor, build_ensemble
+from textrec_ensembler.calibration import calibrated, check_knots
 from textrec_ensembler.cli import main
 from textrec_ensembler.ensemble import best_path_characters
 from textrec_lstm_ctc import LineModelCtc
@@ -134,3 +136,45 @@ def test_the_command_writes_the_bundle_and_exits_2_on_bad_input(members, tmp_pat
     assert "exists" in capsys.readouterr().err
     assert main([str(tmp_path / "new"), members[0], str(tmp_path / "nowhere")]) == 2
     assert "members.1" in capsys.readouterr().err and not (tmp_path / "new").exists()
+
+
+@attrs.frozen
+class ValidationOnly:
+    """A prepared dataset of which calibration reads only ``shapes`` and ``val``."""
+
+    shapes: DataShapes
+    val: TensorSplit
+
+
+def validation_lines(texts: list[str]) -> ValidationOnly:
+    drawn = lines(len(texts))
+    images = np.zeros((len(texts), 16, max(image.shape[1] for image in drawn)), np.uint8)
+    for row, image in enumerate(drawn):
+        images[row, :, : image.shape[1]] = 255 - image  # bright ink on dark, as splits serve lines
+    labels = torch.full((len(texts), 8), MAPPING.index("<pad>"), dtype=torch.long)
+    for row, text in enumerate(texts):
+        labels[row, : len(text)] = torch.tensor([MAPPING.index(c) for c in text])
+    return ValidationOnly(DataShapes((16, 128), (8,), MAPPING), TensorSplit(torch.from_numpy(images), labels))
+
+
+def test_a_bundle_calibrated_on_a_validation_split_reads_calibrated_confidences(tmp_path):
+    members = [saved_member(tmp_path / str(seed), seed) for seed in (1, 2)]
+    data = validation_lines(["abc", "a b", "cab", "b", "ccc", "ab", "ba", "c a"])
+    raw = load_predictor(build_ensemble(members, tmp_path / "raw", progress=False))
+    ensemble = build_ensemble(members, tmp_path / "calibrated", calibrate_on=data, progress=False)
+    knots = json.loads((ensemble / META_FILE).read_text())["model_args"]["calibration"]
+    check_knots(knots)
+    predictor = load_predictor(ensemble)
+    images = lines()
+    expected = [(line.text, calibrated(knots, line.confidence)) for line in raw.read(images)]
+    assert [(line.text, line.confidence) for line in predictor.read(images)] == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2", "calibrated", "raw"]  # no staging left
+
+
+def test_the_command_refuses_a_bad_calibration_dataset(tmp_path, capsys):
+    members = [saved_member(tmp_path / str(seed), seed) for seed in (1, 2)]
+    out = tmp_path / "ensemble"
+    assert main([str(out), *members, "--calibrate", '{"dataset": "no_such_dataset"}']) == 2
+    assert "no_such_dataset" in capsys.readouterr().err and not out.exists()
+    assert main([str(out), *members, "--calibrate", "{not json"]) == 2
+    assert "DATA" in capsys.readouterr().err and not out.exists()

@@ -14,9 +14,11 @@ and combines their readings of each image:
   it (the member's line confidence spread evenly: its ``n``-th root over ``n`` characters).
   Members may differ in everything (a CTC model with an attention model).
 
-The ensemble's confidence in a line is the mean confidence of its voted characters (average: the
-reading's own confidence); its ``agreement`` (the fraction of aligned segments on which every
-member proposes the same text) is what :meth:`EnsemblePredictor.read` adds per line.
+The ensemble's raw confidence in a line is the mean confidence of its voted characters (average:
+the reading's own confidence). A bundle built with a calibration split maps it through the stored
+``calibration`` knots to the expected character accuracy (:mod:`textrec_ensembler.calibration`).
+The ``agreement`` (the fraction of aligned segments on which every member proposes the same text)
+is what :meth:`EnsemblePredictor.read` adds per line.
 """
 
 from __future__ import annotations
@@ -33,14 +35,16 @@ from typing import Any
 import attrs
 import torch
 
-from textrec_core.bundle import Bundle, write_bundle
+from textrec_core.bundle import META_FILE, Bundle, write_bundle
 from textrec_core.components import Components
 from textrec_core.errors import ArgumentError, BundleError, ConfigError, TextrecError
 from textrec_core.model import TorchModel
 from textrec_core.plugins import components as installed_components
 from textrec_core.predictor import Predictor, load_predictor
-from textrec_core.protocols import DataShapes
+from textrec_core.protocols import Dataset, DataShapes
+from textrec_core.services.fileio import write_json
 from textrec_core.services.images import ImageInput
+from textrec_ensembler.calibration import Knots, calibrated, check_knots, fit
 from textrec_ensembler.voting import Reading, vote
 
 COMBINES = ("average", "vote")
@@ -65,17 +69,18 @@ def ensemble(shapes: DataShapes) -> EnsembleNetwork:
 
 class EnsembleModel(TorchModel):
     """How an ensemble combines its members: ``combine`` ("average" or "vote"), the ``decoder``
-    each member (or, averaging, the average) is read with, and the members' ``weights`` (default:
-    equal). Built from saved bundles with :func:`build_ensemble`, never trained."""
+    each member (or, averaging, the average) is read with, the members' ``weights`` (default:
+    equal) and the confidence's ``calibration`` knots (default: none, the raw confidence). Built
+    from saved bundles with :func:`build_ensemble`, never trained."""
 
     predictor = "EnsemblePredictor"
     variable_width = True
 
     def __init__(self, dataset: Any, network: torch.nn.Module, combine: str = "vote", decoder: str = "greedy",
-                 weights: list[float] | None = None) -> None:
-        check_model_args(combine, decoder, weights)
+                 weights: list[float] | None = None, calibration: Knots | None = None) -> None:
+        check_model_args(combine, decoder, weights, calibration)
         super().__init__(dataset, network)
-        self.combine, self.decoder, self.weights = combine, decoder, weights
+        self.combine, self.decoder, self.weights, self.calibration = combine, decoder, weights, calibration
 
     def fit(self, train_args: Any, **kwargs: Any) -> dict[str, list[float]]:
         raise TextrecError("an ensemble is built from saved bundles (textrec-ensemble), not trained")
@@ -84,7 +89,8 @@ class EnsembleModel(TorchModel):
         raise TextrecError("an ensemble reads images through its predictor: load_predictor(ensemble_bundle)")
 
 
-def check_model_args(combine: str, decoder: str, weights: list[float] | None) -> None:
+def check_model_args(combine: str, decoder: str, weights: list[float] | None,
+                     calibration: Knots | None = None) -> None:
     """Raise :class:`ArgumentError` naming the first bad one of an ensemble's model arguments."""
     if combine not in COMBINES:
         raise ArgumentError("combine", f"must be one of {', '.join(COMBINES)}, got {combine!r}")
@@ -93,6 +99,8 @@ def check_model_args(combine: str, decoder: str, weights: list[float] | None) ->
     if weights is not None and (not isinstance(weights, list) or not all(
             isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0 for w in weights)):
         raise ArgumentError("weights", f"must be a list of positive numbers, one per member, got {weights!r}")
+    if calibration is not None:
+        check_knots(calibration)
 
 
 @attrs.frozen
@@ -120,13 +128,17 @@ class EnsemblePredictor:
             check_averageable(self.members)
 
     def read(self, images: Sequence[ImageInput]) -> list[EnsembleReading]:
-        """Each image's :class:`EnsembleReading`."""
+        """Each image's :class:`EnsembleReading`, its confidence calibrated where the bundle says how."""
         if not images:
             return []
         if self.model.combine == "average":
-            return self._average(images)
-        readings = [member_readings(member, images, self.model.decoder) for member in self.members]
-        return [self._vote(lines) for lines in zip(*readings)]
+            lines = self._average(images)
+        else:
+            readings = [member_readings(member, images, self.model.decoder) for member in self.members]
+            lines = [self._vote(line) for line in zip(*readings)]
+        knots = self.model.calibration
+        return lines if knots is None else [attrs.evolve(line, confidence=calibrated(knots, line.confidence))
+                                            for line in lines]
 
     def predict_batch(self, images: list[ImageInput]) -> list[tuple[str, float]]:
         return [(reading.text, reading.confidence) for reading in self.read(images)]
@@ -260,12 +272,15 @@ def frame_count(member: Predictor, width: int) -> int:
 
 def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: str = "vote",
                    decoder: str = "greedy", weights: Sequence[float] | None = None,
-                   components: Components | None = None) -> Path:
+                   calibrate_on: Dataset | None = None, components: Components | None = None,
+                   progress: bool = True) -> Path:
     """Write the ensemble bundle of the bundles ``members`` (two or more) at ``out``, atomically.
 
     Every member is loaded first: an unreadable one is a :class:`ConfigError` at ``members.<i>``;
     members that cannot be combined as asked, at ``combine``; bad arguments, at their names. ``out``
-    must not exist yet.
+    must not exist yet. With ``calibrate_on`` (a prepared dataset), the ensemble reads its
+    validation split and stores the calibration of its confidence (:func:`~textrec_ensembler.
+    calibration.fit`).
     """
     out = Path(out)
     if len(members) < 2:
@@ -301,6 +316,10 @@ def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: s
         bundle = write_bundle(staging / "bundle", EnsembleNetwork(), meta)
         for index, member in enumerate(members):
             shutil.copytree(member, bundle / MEMBERS_DIR / str(index))
+        if calibrate_on is not None:
+            model_args["calibration"] = fit(load_predictor(bundle, table), calibrate_on.val,
+                                            calibrate_on.shapes.mapping, progress=progress)
+            write_json(bundle / META_FILE, {**Bundle(bundle).meta, "model_args": model_args})
         os.replace(bundle, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

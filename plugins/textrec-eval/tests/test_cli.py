@@ -5,7 +5,9 @@ last character with the beam decoder, so against the labels (13 characters, 5 wo
 
 - greedy: edits 0 + 1 + 2 + 0 = 3 characters, 0 + 1 + 1 + 0 = 2 words;
 - beam: edits 1 + 1 + 3 + 1 = 6 characters, 1 + 1 + 1 + 1 = 4 words;
-- per-line greedy CER 0, 1/5, 2/3, 0: worst first lines 2, 1, then 0 before 3 (ties by index).
+- per-line greedy CER 0, 1/5, 2/3, 0: worst first lines 2, 1, then 0 before 3 (ties by index);
+- every reading has confidence 1, so each decoder's lines fall in the top reliability bin, with
+  mean character accuracy (1 + 4/5 + 1/3 + 1) / 4 greedy and (2/3 + 4/5 + 0 + 1/2) / 4 beam.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from textrec_eval.report import REPORT_FILE
+from textrec_eval.report import RELIABILITY_FILE, REPORT_FILE
 
 
 def test_metrics_per_decoder_and_worst_lines_in_json(run_eval, known_bundle, tiny_data):
     status, out, err = run_eval(known_bundle, tiny_data, "--json", "--worst", "3", "--batch-size", "3")
     assert status == 0, err
     result = json.loads(out)
-    assert set(result) == {"bundle", "data", "lines", "normalization", "ranked_by", "decoders", "worst"}
+    assert set(result) == {"bundle", "data", "split", "lines", "normalization", "ranked_by", "decoders",
+                           "calibration", "worst"}
+    assert result["split"] == "test"
     assert result["lines"] == 4 and result["ranked_by"] == "greedy" and result["bundle"] == known_bundle
     assert result["data"] == {"dataset": "tiny_lines", "dataset_args": {}}
     assert list(result["decoders"]) == ["greedy", "beam"]
@@ -37,9 +41,16 @@ def test_metrics_per_decoder_and_worst_lines_in_json(run_eval, known_bundle, tin
     assert [line["index"] for line in result["worst"]] == [2, 1, 0]
     assert result["worst"][0] == {
         "index": 2, "id": "line-2", "truth": "cab",
-        "readings": {"greedy": {"text": "a", "cer": pytest.approx(2 / 3)}, "beam": {"text": "", "cer": 1.0}},
+        "readings": {"greedy": {"text": "a", "cer": pytest.approx(2 / 3), "confidence": 1.0, "agreement": None},
+                     "beam": {"text": "", "cer": 1.0, "confidence": 1.0, "agreement": None}},
     }
-    assert result["worst"][1]["readings"]["greedy"] == {"text": "ab ca", "cer": pytest.approx(0.2)}
+    assert result["worst"][1]["readings"]["greedy"]["text"] == "ab ca"
+    assert list(result["calibration"]["greedy"]) == ["confidence"]  # no agreement: not an ensemble
+    for decoder, accuracy in (("greedy", (1 + 0.8 + 1 / 3 + 1) / 4), ("beam", (2 / 3 + 0.8 + 0 + 0.5) / 4)):
+        table = result["calibration"][decoder]["confidence"]
+        assert table["bins"] == [{"low": 0.9, "high": 1.0, "lines": 4, "score": 1.0,
+                                  "accuracy": pytest.approx(accuracy), "exact": 0.5 if decoder == "greedy" else 0.0}]
+        assert table["ece"] == pytest.approx(1 - accuracy)
 
 
 def test_the_table_shows_each_decoder_and_the_worst_lines(run_eval, known_bundle, tiny_data):
@@ -47,6 +58,7 @@ def test_the_table_shows_each_decoder_and_the_worst_lines(run_eval, known_bundle
     assert status == 0
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("greedy", "beam"))}
     assert rows["greedy"][:2] == ["0.2308", "0.4000"] and rows["beam"][:2] == ["0.4615", "0.8000"]
+    assert rows["greedy"][3:] == ["0.2167", "-"]  # ECE of the confidence; no agreement
     assert "worst 1 lines by greedy CER:" in out
     assert "#2 line-2  CER 0.667" in out and "'cab'" in out and "#1 " not in out
 
@@ -85,10 +97,14 @@ def test_html_report_shows_the_worst_lines_with_images_and_highlights(run_eval, 
     report_dir = tmp_path / "report"
     status, _, err = run_eval(known_bundle, tiny_data, "--save-report", str(report_dir), "--worst", "4")
     assert status == 0, err
-    assert sorted(p.name for p in report_dir.iterdir()) == [REPORT_FILE]
-    assert (report_dir / REPORT_FILE).stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in report_dir.iterdir()) == sorted([RELIABILITY_FILE, REPORT_FILE])
+    for name in (REPORT_FILE, RELIABILITY_FILE):
+        assert (report_dir / name).stat().st_mode & 0o777 == 0o644
+    assert Image.open(report_dir / RELIABILITY_FILE).format == "PNG"
     page = (report_dir / REPORT_FILE).read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "0.2308" in page and "0.4615" in page
+    assert "<img alt='reliability diagram' src='data:image/png;base64," in page
+    assert "CER 0.667, confidence 1.000</td>" in page
     for truth in ("abc", "ab cc", "cab", "bb"):
         assert f"<td class='text truth'>{truth}</td>" in page
     # line 2: truth "cab" read "a": the reading misses "c" and "b"
@@ -186,13 +202,13 @@ def test_a_failed_report_write_leaves_the_old_report_and_no_partial_file(run_eva
     report_dir = tmp_path / "report"
     report_dir.mkdir()
     (report_dir / REPORT_FILE).write_text("old report")
-    write_text = Path.write_text
+    write_bytes = Path.write_bytes
 
-    def half_then_fail(self, text, *args, **kwargs):
-        write_text(self, text[: len(text) // 2], *args, **kwargs)
+    def half_then_fail(self, data):
+        write_bytes(self, data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(Path, "write_text", half_then_fail)
+    monkeypatch.setattr(Path, "write_bytes", half_then_fail)
     status, out, err = run_eval(known_bundle, tiny_data, "--save-report", str(report_dir))
     assert status == 1 and out == "" and "cannot write the report" in err and "disk full" in err
     assert [p.name for p in report_dir.iterdir()] == [REPORT_FILE]
@@ -201,5 +217,16 @@ def test_a_failed_report_write_leaves_the_old_report_and_no_partial_file(run_eva
 
 def test_an_empty_test_split_exits_1(run_eval, known_bundle):
     status, _, err = run_eval(known_bundle, '{"dataset": "EmptyLines"}')
-    assert status == 1 and "the test split holds no lines" in err
+    assert status == 1 and "the split holds no lines" in err
 
+
+
+def test_split_val_reads_the_validation_split(run_eval, known_bundle):
+    # EmptyLines' test split is empty, its validation split holds the four lines
+    status, out, err = run_eval(known_bundle, '{"dataset": "EmptyLines"}', "--split", "val", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["split"] == "val" and result["lines"] == 4
+    assert result["decoders"]["greedy"]["cer"] == pytest.approx(3 / 13)
+    status, out, _ = run_eval(known_bundle, '{"dataset": "EmptyLines"}', "--split", "val")
+    assert status == 0 and ", val split: 4 lines" in out

@@ -17,8 +17,9 @@ from PIL import Image
 from textrec_core import TensorSplit
 from textrec_core.errors import ConfigError, DataError
 from textrec_core.mapping import PAD, CharacterMapping
+from textrec_eval.calibration import character_accuracy, reliability
 from textrec_eval.data import data_config
-from textrec_eval.evaluate import evaluate, label_texts, trim_padding
+from textrec_eval.evaluate import evaluate, label_texts, read_lines, trim_padding
 from textrec_eval.metrics import LineResult, WorstLines, decoder_metrics, line_cer
 from textrec_eval.report import highlight, png_data_uri
 
@@ -64,7 +65,8 @@ def test_decoder_metrics_are_corpus_level():
 
 
 def _line(index: int, cer: float) -> LineResult:
-    return LineResult(index, None, "t", {"greedy": "r"}, {"greedy": cer}, np.zeros((1, 1), np.uint8))
+    return LineResult(index, None, "t", {"greedy": "r"}, {"greedy": cer}, np.zeros((1, 1), np.uint8), {"greedy": 1.0},
+                      {"greedy": None})
 
 
 def test_worst_lines_keep_the_highest_cer_ties_by_index():
@@ -146,3 +148,42 @@ def test_readers_take_turns_to_read_each_batch_first():
                       worst=0)
     assert log == ["a", "a", "b", "b", "b", "a", "a", "b"]  # warm-ups in the first batch, then turns
     assert list(result.metrics) == ["a", "b"]
+
+
+def test_reliability_bins_lines_by_score_and_weighs_the_gaps_by_lines():
+    # scores 0.05 and 0.15 fall in two bins, 0.95 and 1.0 in the last one (which includes 1)
+    table = reliability([0.05, 0.15, 0.95, 1.0], [0.0, 0.5, 1.0, 0.5], [False, False, True, False], bins=10)
+    assert [(b.low, b.high, b.lines) for b in table.bins] == [(0.0, 0.1, 1), (0.1, 0.2, 1), (0.9, 1.0, 2)]
+    assert [b.score for b in table.bins] == pytest.approx([0.05, 0.15, 0.975])
+    assert [b.accuracy for b in table.bins] == pytest.approx([0.0, 0.5, 0.75])
+    assert [b.exact for b in table.bins] == [0.0, 0.0, 0.5]
+    assert table.ece == pytest.approx((0.05 + 0.35 + 2 * 0.225) / 4)
+    with pytest.raises(ValueError, match="one score, accuracy and exact flag per line"):
+        reliability([0.5], [], [])
+    with pytest.raises(ValueError):
+        reliability([], [], [])
+
+
+def test_character_accuracy_is_one_minus_cer_floored_at_zero():
+    assert character_accuracy("abc", "abc") == 1.0
+    assert character_accuracy("abd", "abc") == pytest.approx(2 / 3)
+    assert character_accuracy("xxxxxx", "ab") == 0.0
+
+
+class AgreeingReader(FixedReader):
+    """An ensemble stand-in: ``read`` gives each line ``text`` with confidence 0.5 and agreement 0.25."""
+
+    def read(self, images):
+        return [type("Line", (), {"text": self.text, "confidence": 0.5, "agreement": 0.25})() for _ in images]
+
+
+def test_an_ensemble_reader_reports_agreement_and_others_none():
+    arrays = [np.zeros((4, 8), np.float32)] * 2
+    assert read_lines(FixedReader("a"), arrays) == [("a", 1.0, None)] * 2
+    assert read_lines(AgreeingReader("a"), arrays) == [("a", 0.5, 0.25)] * 2
+    split = TensorSplit(torch.zeros(2, 4, 8, dtype=torch.uint8), torch.tensor([[1, 0], [2, 0]]))  # "a", "b"
+    result = evaluate({"vote": AgreeingReader("a")}, split, MAPPING, batch_size=2, worst=1)
+    assert set(result.reliability["vote"]) == {"confidence", "agreement"}
+    agreement = result.reliability["vote"]["agreement"]
+    assert [(b.lines, b.score, b.accuracy) for b in agreement.bins] == [(2, 0.25, 0.5)]
+    assert result.worst[0].agreements == {"vote": 0.25} and result.worst[0].confidences == {"vote": 0.5}

@@ -1,4 +1,5 @@
-"""``textrec-eval BUNDLE DATA``: measure a saved model on a dataset's test split.
+"""``textrec-eval BUNDLE DATA``: measure a saved model on a dataset's test split (``--split val``:
+its validation split, for choices made before the test split is read).
 
 Reports corpus CER and WER and lines per second for each decoder, and the worst lines with their
 readings: as a table on stdout, as one JSON object (``--json``, schema in :mod:`textrec_eval.output`),
@@ -30,6 +31,9 @@ from textrec_eval.readers import DEFAULT_DECODERS, load_readers
 from textrec_eval.report import write_report
 
 log = logging.getLogger("textrec")
+
+#: The dataset splits textrec-eval reads (``Dataset.test`` and ``Dataset.val``).
+SPLITS = ("test", "val")
 
 #: Errors reported with exit status 2: textrec-run's usage errors, and unreadable bundles.
 USAGE_ERRORS = (*RUN_USAGE_ERRORS, BundleError)
@@ -75,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--decoders", type=decoder_list, metavar="LIST",
                         help=f"comma-separated decoders (default: {','.join(DEFAULT_DECODERS)}); a model without a "
                              "decoder argument reads its one way and takes none")
+    parser.add_argument("--split", choices=SPLITS, default="test",
+                        help="the split read: test (default), or val to tune ensemble weights or other choices "
+                             "without touching the test split")
     parser.add_argument("--batch-size", type=_at_least(1), default=32, metavar="N", help="lines per batch (32)")
     parser.add_argument("--worst", type=_at_least(0), default=10, metavar="K",
                         help="how many of the worst lines to show, by the first decoder's per-line CER (10)")
@@ -101,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     config = data_config(args.data)
     dataset = build_dataset(config, table)
     prepare(dataset)
-    evaluation = evaluate(readers, dataset.test, dataset.shapes.mapping, batch_size=args.batch_size, worst=args.worst)
+    split = getattr(dataset, args.split)
+    evaluation = evaluate(readers, split, dataset.shapes.mapping, batch_size=args.batch_size, worst=args.worst)
     bundle, data = str(args.bundle), json.dumps(config, ensure_ascii=False)
     if args.save_report is not None:
         try:
@@ -109,6 +117,6 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise TextrecError(f"cannot write the report into {str(args.save_report)!r}: {exc}") from None
         log.info("report: %s", path)
-    print(json.dumps(as_dict(evaluation, bundle, config), indent=2) if args.json
-          else as_table(evaluation, bundle, data))
+    print(json.dumps(as_dict(evaluation, bundle, config, args.split), indent=2) if args.json
+          else as_table(evaluation, bundle, data, args.split))
     return 0

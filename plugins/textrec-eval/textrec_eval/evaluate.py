@@ -11,20 +11,44 @@ import torch
 
 from textrec_core.errors import DataError
 from textrec_core.mapping import CharacterMapping
-from textrec_core.predictor import Predictor
+from textrec_core.predictor import EnsembleReader, Predictor
 from textrec_core.protocols import Split
+from textrec_eval.calibration import Reliability, character_accuracy, reliability
 from textrec_eval.metrics import DecoderMetrics, LineResult, WorstLines, decoder_metrics, line_cer
 from textrec_eval.text import normalize
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The outcome: ``lines`` evaluated, ``metrics`` per decoder (in the order read), and the
-    ``worst`` lines by the first decoder's per-line CER, worst first."""
+    """The outcome: ``lines`` evaluated, ``metrics`` per decoder (in the order read), the
+    ``worst`` lines by the first decoder's per-line CER, worst first, and per decoder the
+    ``reliability`` of its scores: ``"confidence"`` always, ``"agreement"`` for an ensemble."""
 
     lines: int
     metrics: dict[str, DecoderMetrics]
     worst: list[LineResult]
+    reliability: dict[str, dict[str, Reliability]]
+
+
+#: One line as read: text, confidence and (from an ensemble) agreement.
+Read = tuple[str, float, float | None]
+
+
+def read_lines(reader: Predictor, arrays: list[np.ndarray]) -> list[Read]:
+    """``reader``'s text, confidence and agreement (None unless it is an :class:`EnsembleReader`) per line."""
+    if isinstance(reader, EnsembleReader):
+        return [(line.text, line.confidence, line.agreement) for line in reader.read(arrays)]
+    return [(text, confidence, None) for text, confidence in reader.predict_batch(arrays)]
+
+
+def scored(lines: list[Read], truths: list[str]) -> dict[str, Reliability]:
+    """The reliability of the lines' confidences and, where every line has one, agreements."""
+    accuracies = [character_accuracy(text, truth) for (text, _, _), truth in zip(lines, truths)]
+    exact = [text == truth for (text, _, _), truth in zip(lines, truths)]
+    tables = {"confidence": reliability([confidence for _, confidence, _ in lines], accuracies, exact)}
+    if all(agreement is not None for _, _, agreement in lines):
+        tables["agreement"] = reliability([agreement for _, _, agreement in lines], accuracies, exact)
+    return tables
 
 
 def trim_padding(image: np.ndarray) -> np.ndarray:
@@ -61,7 +85,7 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
     names = list(readers)
     ids = split_ids(split)
     truths: list[str] = []
-    readings: dict[str, list[str]] = {name: [] for name in names}
+    readings: dict[str, list[Read]] = {name: [] for name in names}
     seconds = dict.fromkeys(names, 0.0)
     kept = WorstLines(worst, names[0])
     for number, (images, labels) in enumerate(split.batches(batch_size)):
@@ -70,23 +94,28 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
         batch_readings = {}
         for name in names[number % len(names):] + names[: number % len(names)]:
             if not truths:
-                readers[name].predict_batch(arrays)
+                read_lines(readers[name], arrays)
             start = time.perf_counter()
-            read = readers[name].predict_batch(arrays)
+            read = read_lines(readers[name], arrays)
             seconds[name] += time.perf_counter() - start
-            batch_readings[name] = [normalize(text) for text, _ in read]
+            batch_readings[name] = [(normalize(text), confidence, agreement) for text, confidence, agreement in read]
         for name in names:
             readings[name] += batch_readings[name]
         for offset, (array, truth) in enumerate(zip(arrays, batch_truths)):
             index = len(truths) + offset
-            line_readings = {name: batch_readings[name][offset] for name in names}
+            line = {name: batch_readings[name][offset] for name in names}
             kept.offer(LineResult(
-                index, str(ids[index]) if ids is not None else None, truth, line_readings,
-                {name: line_cer(reading, truth) for name, reading in line_readings.items()},
+                index, str(ids[index]) if ids is not None else None, truth,
+                {name: text for name, (text, _, _) in line.items()},
+                {name: line_cer(text, truth) for name, (text, _, _) in line.items()},
                 (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8),
+                {name: confidence for name, (_, confidence, _) in line.items()},
+                {name: agreement for name, (_, _, agreement) in line.items()},
             ))
         truths += batch_truths
     if not truths:
-        raise DataError("the test split holds no lines: nothing to evaluate")
-    return Evaluation(len(truths), {name: decoder_metrics(readings[name], truths, seconds[name]) for name in names},
-                      kept.lines())
+        raise DataError("the split holds no lines: nothing to evaluate")
+    return Evaluation(len(truths),
+                      {name: decoder_metrics([text for text, _, _ in readings[name]], truths, seconds[name])
+                       for name in names},
+                      kept.lines(), {name: scored(readings[name], truths) for name in names})

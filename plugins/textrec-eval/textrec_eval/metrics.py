@@ -49,7 +49,8 @@ def decoder_metrics(readings: list[str], truths: list[str], seconds: float) -> D
 class LineResult:
     """One line of the split: its ``index`` in the test split, its ``id`` where the split names its
     lines, the normalised ``truth``, each decoder's normalised ``readings`` and per-line ``cers``,
-    and its ``image`` (uint8, bright ink on dark, padding trimmed)."""
+    its ``image`` (uint8, bright ink on dark, padding trimmed), and each decoder's ``confidences``
+    and ``agreements`` (None unless the reader is an ensemble)."""
 
     index: int
     id: str | None
@@ -57,6 +58,8 @@ class LineResult:
     readings: dict[str, str]
     cers: dict[str, float]
     image: np.ndarray = field(repr=False, compare=False)
+    confidences: dict[str, float]
+    agreements: dict[str, float | None]
 
 
 class WorstLines:

@@ -2,14 +2,19 @@
 
 JSON schema::
 
-    {"bundle": str, "data": {"dataset": str, "dataset_args": {...}}, "lines": int, "normalization": str,
+    {"bundle": str, "data": {"dataset": str, "dataset_args": {...}}, "split": "test" | "val", "lines": int,
+     "normalization": str,
      "ranked_by": str,
      "decoders": {NAME: {"cer": float, "wer": float, "seconds": float, "lines_per_second": float}},
+     "calibration": {NAME: {SCORE: {"ece": float, "bins": [{"low": float, "high": float, "lines": int,
+                                                             "score": float, "accuracy": float, "exact": float}]}}},
      "worst": [{"index": int, "id": str | null, "truth": str,
-                "readings": {NAME: {"text": str, "cer": float}}}]}
+                "readings": {NAME: {"text": str, "cer": float, "confidence": float, "agreement": float | null}}}]}
 
 ``decoders`` keeps the order read; ``worst`` is sorted by the per-line CER of decoder ``ranked_by``
-(the first), worst first.
+(the first), worst first. ``calibration`` has per decoder the SCORE ``confidence``, and
+``agreement`` for an ensemble (:mod:`textrec_eval.calibration`); ``agreement`` of a reading is
+null unless the bundle is an ensemble.
 """
 
 from __future__ import annotations
@@ -21,30 +26,39 @@ from textrec_eval.evaluate import Evaluation
 from textrec_eval.text import NORMALIZATION
 
 
-def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The evaluation in the JSON schema of the module docstring; ``data`` is the dataset config."""
+def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: str = "test") -> dict[str, Any]:
+    """The evaluation in the JSON schema of the module docstring; ``data`` is the dataset config,
+    ``split`` the split read."""
     return {
         "bundle": bundle,
         "data": data,
+        "split": split,
         "lines": evaluation.lines,
         "normalization": NORMALIZATION,
         "ranked_by": next(iter(evaluation.metrics)),
         "decoders": {name: asdict(metrics) for name, metrics in evaluation.metrics.items()},
+        "calibration": {name: {score: asdict(table) for score, table in tables.items()}
+                        for name, tables in evaluation.reliability.items()},
         "worst": [
             {"index": line.index, "id": line.id, "truth": line.truth,
-             "readings": {name: {"text": text, "cer": line.cers[name]} for name, text in line.readings.items()}}
+             "readings": {name: {"text": text, "cer": line.cers[name], "confidence": line.confidences[name],
+                                 "agreement": line.agreements[name]}
+                          for name, text in line.readings.items()}}
             for line in evaluation.worst
         ],
     }
 
 
-def as_table(evaluation: Evaluation, bundle: str, data: str) -> str:
+def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test") -> str:
     """The evaluation as text: a header, one row per decoder, then the worst lines."""
     width = max(7, *map(len, evaluation.metrics))
-    lines = [f"{bundle} on {data}: {evaluation.lines} lines (texts normalised by {NORMALIZATION})", "",
-             f"{'decoder':<{width}}  {'CER':>7}  {'WER':>7}  {'lines/s':>9}"]
+    lines = [f"{bundle} on {data}, {split} split: {evaluation.lines} lines (texts normalised by {NORMALIZATION})", "",
+             f"{'decoder':<{width}}  {'CER':>7}  {'WER':>7}  {'lines/s':>9}  {'ECE conf.':>9}  {'ECE agr.':>8}"]
     for name, m in evaluation.metrics.items():
-        lines.append(f"{name:<{width}}  {m.cer:>7.4f}  {m.wer:>7.4f}  {m.lines_per_second:>9.1f}")
+        tables = evaluation.reliability[name]
+        agreement = f"{tables['agreement'].ece:>8.4f}" if "agreement" in tables else f"{'-':>8}"
+        lines.append(f"{name:<{width}}  {m.cer:>7.4f}  {m.wer:>7.4f}  {m.lines_per_second:>9.1f}  "
+                     f"{tables['confidence'].ece:>9.4f}  {agreement}")
     if evaluation.worst:
         first = next(iter(evaluation.metrics))
         lines += ["", f"worst {len(evaluation.worst)} lines by {first} CER:"]

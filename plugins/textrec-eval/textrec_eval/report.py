@@ -1,10 +1,12 @@
 """``--save-report DIR``: DIR/report.html, one self-contained page to look at the worst lines.
 
-Summary metrics on top, then the worst lines, worst first: each line's image (a PNG data URI,
+Summary metrics on top, then the reliability diagram (:mod:`textrec_eval.plots`, also written as
+DIR/reliability.png), then the worst lines, worst first: each line's image (a PNG data URI,
 drawn dark ink on light paper), its truth and every decoder's reading, with the differing
 characters highlighted (a :class:`difflib.SequenceMatcher` alignment of truth and reading:
 ``<del>`` marks truth characters the reading misses or replaces, ``<ins>`` reading characters that
-are extra or wrong). The file is written atomically: a failed run leaves no partial page.
+are extra or wrong), with each reading's confidence (and an ensemble's agreement). Each file is
+written atomically: a failed run leaves no partial page or picture.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from PIL import Image
 from textrec_core.services.fileio import atomic_write
 from textrec_eval.evaluate import Evaluation
 from textrec_eval.metrics import LineResult
+from textrec_eval.plots import reliability_png
 from textrec_eval.text import NORMALIZATION
 
 REPORT_FILE = "report.html"
+RELIABILITY_FILE = "reliability.png"
 #: The report's permissions: a page to share, like any file a user writes (umask 022).
 REPORT_MODE = 0o644
 
@@ -42,7 +46,12 @@ def png_data_uri(image: np.ndarray) -> str:
     """``image`` (uint8, bright ink on dark) as a ``data:image/png;base64,`` URI, dark ink on light."""
     buffer = io.BytesIO()
     Image.fromarray(255 - image).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_uri(buffer.getvalue())
+
+
+def data_uri(png: bytes) -> str:
+    """PNG bytes as a ``data:image/png;base64,`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def highlight(truth: str, reading: str) -> tuple[str, str]:
@@ -68,16 +77,19 @@ def _line_html(line: LineResult, ranked_by: str) -> str:
     rows = [f"<tr><th>truth</th><td class='text truth'>{escape(line.truth)}</td><td></td></tr>"]
     for decoder, reading in line.readings.items():
         truth_html, reading_html = highlight(line.truth, reading)
+        agreement = line.agreements[decoder]
+        scores = f"confidence {line.confidences[decoder]:.3f}" + (
+            f", agreement {agreement:.3f}" if agreement is not None else "")
         rows.append(f"<tr><th>missed by {escape(decoder)}</th><td class='text'>{truth_html}</td><td></td></tr>"
                     f"<tr><th>{escape(decoder)}</th><td class='text'>{reading_html}</td>"
-                    f"<td>CER {line.cers[decoder]:.3f}</td></tr>")
+                    f"<td>CER {line.cers[decoder]:.3f}, {scores}</td></tr>")
     return (f"<div class='line'><div>#{line.index}{name}: {escape(ranked_by)} CER {line.cers[ranked_by]:.3f}</div>"
             f'<img alt="line {line.index}" src="{png_data_uri(line.image)}"><table>' + "".join(rows)
             + "</table></div>")
 
 
-def render(evaluation: Evaluation, bundle: str, data: str) -> str:
-    """The report page as one HTML string."""
+def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes) -> str:
+    """The report page as one HTML string, with the ``reliability`` diagram (PNG bytes) inlined."""
     ranked_by = next(iter(evaluation.metrics))
     summary = "".join(
         f"<tr><td>{escape(name)}</td><td>{m.cer:.4f}</td><td>{m.wer:.4f}</td><td>{m.lines_per_second:.1f}</td></tr>"
@@ -89,18 +101,27 @@ def render(evaluation: Evaluation, bundle: str, data: str) -> str:
         f"<style>{STYLE}</style></head><body><h1>textrec-eval</h1>"
         f"<p>{escape(bundle)} on {escape(data)}: {evaluation.lines} lines, texts normalised by {NORMALIZATION}.</p>"
         "<table class='summary'><tr><th>decoder</th><th>CER</th><th>WER</th><th>lines/s</th></tr>"
-        f"{summary}</table><h2>Worst {len(evaluation.worst)} lines by {escape(ranked_by)} CER</h2>{lines}"
+        f"{summary}</table><h2>Reliability</h2><img alt='reliability diagram' src='{data_uri(reliability)}'>"
+        f"<h2>Worst {len(evaluation.worst)} lines by {escape(ranked_by)} CER</h2>{lines}"
         "</body></html>\n"
     )
 
 
 def write_report(directory: Path, evaluation: Evaluation, bundle: str, data: str) -> Path:
-    """Write ``directory/report.html`` atomically (the page is rendered before the file is opened),
-    readable by all (:data:`REPORT_MODE`, not the temporary file's owner-only mode)."""
-    page = render(evaluation, bundle, data)
+    """Write ``directory/reliability.png`` and ``directory/report.html``, each atomically (rendered
+    before the file is opened) and readable by all (:data:`REPORT_MODE`, not the temporary file's
+    owner-only mode); returns the page's path."""
+    reliability = reliability_png(evaluation)
+    page = render(evaluation, bundle, data, reliability)
+    publish(Path(directory) / RELIABILITY_FILE, reliability)
+    return publish(Path(directory) / REPORT_FILE, page.encode("utf-8"))
+
+
+def publish(path: Path, content: bytes) -> Path:
+    """Write ``content`` to ``path`` atomically, readable by all."""
 
     def write(tmp: Path) -> None:
-        tmp.write_text(page, encoding="utf-8")
+        tmp.write_bytes(content)
         tmp.chmod(REPORT_MODE)
 
-    return atomic_write(Path(directory) / REPORT_FILE, write)
+    return atomic_write(path, write)

@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from textrec_ensembler import build_ensemble
 from textrec_web import Settings, create_app
 from textrec_web.errors import ApiError
 from textrec_web.fetch import _AllowListedRedirects
@@ -104,3 +105,17 @@ def test_an_unexpected_failure_is_a_generic_500_logged_with_its_traceback(predic
     assert [(e["event"], e["request_id"]) for e in events] == [("error", "boom-1"), ("predict", "boom-1")]
     assert "RuntimeError: secret internals" in events[0]["traceback"]
     assert events[1]["status"] == 500 and events[1]["error"] == "internal_error"
+
+
+def test_an_ensemble_answers_with_its_members_agreement_and_a_digest_of_their_weights(bundle, samples, tmp_path):
+    ensemble = build_ensemble([bundle, bundle], tmp_path / "ensemble", combine="vote")
+    client = create_app(ensemble).test_client()
+    reply = client.post("/v1/predict", data=samples[0].png, content_type="image/png")
+    assert reply.status_code == 200
+    assert reply.json["pred"] == samples[0].pred and reply.json["agreement"] == 1.0  # two equal members agree
+    assert "agreement" not in create_app(bundle).test_client().post(
+        "/v1/predict", data=samples[0].png, content_type="image/png").json
+    digest = client.get("/healthz").json["model"]["digest"]
+    member = ensemble / "members" / "1" / "bundle.json"
+    member.write_text(json.dumps({**json.loads(member.read_text()), "note": "retrained"}))  # only a member changes
+    assert create_app(ensemble).test_client().get("/healthz").json["model"]["digest"] != digest

@@ -12,10 +12,12 @@ import numpy as np
 
 from textrec_core.bundle import META_FILE, WEIGHTS_FILE, Bundle
 from textrec_core.errors import InputImageError
-from textrec_core.predictor import Predictor, load_predictor
+from textrec_core.predictor import EnsembleReader, Predictor, load_predictor
 from textrec_web.errors import ApiError
 
 DIGEST_CHARS = 16
+#: Where an ensemble bundle keeps its members' bundles (textrec-ensembler's layout).
+MEMBERS_DIR = "members"
 
 
 class ServedModel:
@@ -38,22 +40,29 @@ class ServedModel:
             return cls(predictor_or_bundle_path)
         raise TypeError(f"expected a predictor or a bundle path, got {type(predictor_or_bundle_path).__name__}")
 
-    def predict(self, image: np.ndarray) -> tuple[str, float]:
-        """``(text, confidence)`` for a 2-D uint8 image; an image the predictor refuses is ``invalid_image`` (400)."""
+    def predict(self, image: np.ndarray) -> tuple[str, float, float | None]:
+        """``(text, confidence, agreement)`` for a 2-D uint8 image, agreement None unless the model is an
+        ensemble (:class:`~textrec_core.predictor.EnsembleReader`); an image the predictor refuses is
+        ``invalid_image`` (400)."""
         with self._lock:
             try:
+                if isinstance(self.predictor, EnsembleReader):
+                    (line,) = self.predictor.read([image])
+                    return line.text, float(line.confidence), float(line.agreement)
                 text, conf = self.predictor.predict(image)
             except InputImageError as exc:
                 raise ApiError(400, "invalid_image", f"the model cannot read this image: {exc}") from None
-        return text, float(conf)
+        return text, float(conf), None
 
 
 def bundle_identity(bundle: Bundle) -> dict[str, Any]:
     """The bundle's path, model, network and predictor names, input shape, and ``digest``: the
-    first 16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt``."""
+    first 16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt`` and, for an
+    ensemble, every file of its members (in path order)."""
     digest = hashlib.sha256()
-    for name in (META_FILE, WEIGHTS_FILE):
-        path = Path(bundle.path) / name
+    root = Path(bundle.path)
+    members = sorted(p for p in (root / MEMBERS_DIR).rglob("*") if p.is_file())
+    for path in [root / META_FILE, root / WEIGHTS_FILE, *members]:
         if path.is_file():
             with path.open("rb") as file:
                 for block in iter(lambda f=file: f.read(1 << 20), b""):

@@ -8,7 +8,8 @@
 - ``multipart/form-data``: an uploaded file in the field ``file``;
 - ``image/*``: the image's bytes.
 
-It answers ``{"pred": text, "conf": confidence}``; refusals are JSON errors (:mod:`textrec_web.errors`).
+It answers ``{"pred": text, "conf": confidence}``, plus ``"agreement"`` (how much the members agree,
+in [0, 1]) when the model is an ensemble; refusals are JSON errors (:mod:`textrec_web.errors`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ def register_routes(app: flask.Flask, model: ServedModel, settings: Settings) ->
         record(source=source, bytes=len(data))
         image = decode_image(data, settings)
         record(width=image.shape[1], height=image.shape[0], mean_intensity=round(float(image.mean()) / 255, 4))
-        text, conf = model.predict(image)
+        text, conf, agreement = model.predict(image)
         record(conf=round(conf, 4), pred_length=len(text))
-        return flask.jsonify({"pred": text, "conf": conf})
+        if agreement is None:
+            return flask.jsonify({"pred": text, "conf": conf})
+        record(agreement=round(agreement, 4))
+        return flask.jsonify({"pred": text, "conf": conf, "agreement": agreement})
 
     @app.get("/healthz", endpoint="healthz")
     def healthz() -> flask.Response:
