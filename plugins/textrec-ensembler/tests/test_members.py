@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 
@@ -23,10 +24,10 @@ TINY = {"dataset": "EmnistLinesDataset", "model": "LineModelCtc", "network": "li
 
 
 @pytest.mark.parametrize(("members", "parallel", "cores", "gpus", "expected"), [
-    (3, None, 2, 0, Plan(1, 2)),          # two cores: one member at a time, both cores its threads
-    (3, None, 16, 0, Plan(3, 5)),         # no more at once than there are members
-    (8, None, 16, 0, Plan(8, 2)),         # each member two cores
-    (3, 2, 2, 0, Plan(2, 1)),             # asked for two at once on two cores: one thread each
+    (3, None, 2, 0, Plan(2, 1)),          # two cores: two members at a time, one thread each
+    (3, None, 16, 0, Plan(3, 5)),         # no more at once than there are members, the cores shared
+    (20, None, 16, 0, Plan(16, 1)),       # no more at once than there are cores
+    (3, 1, 2, 0, Plan(1, 2)),             # asked for one at a time: it has both cores
     (4, None, 16, 2, Plan(2, 8, (0, 1))),  # one member per GPU
     (2, None, 1, 0, Plan(1, 1)),
 ])
@@ -47,14 +48,15 @@ def test_member_configs_differ_in_seed_and_set_threads():
 
 def test_train_members_then_ensemble_and_a_rerun_keeps_trained_members(tmp_path, capsys, caplog):
     out = tmp_path / "ens"
-    args = [json.dumps(TINY), str(out), "--members", "2", "--parallel", "2", "--nowandb", "--quiet",
+    args = [json.dumps(TINY), str(out), "--members", "2", "--nowandb", "--quiet",
             "--combine", "average", "--calibrate"]
     assert train_main(args) == 0, capsys.readouterr().err
     assert capsys.readouterr().out.strip() == f"ensemble of 2 (average): {out / 'ensemble'}"
     configs = [json.loads(next((out / "members" / str(i) / "runs").glob(f"*/model/{META_FILE}")).read_text())
                for i in range(2)]
     assert [c["config"]["train_args"]["seed"] for c in configs] == [5, 6]
-    assert [c["config"]["train_args"]["num_threads"] for c in configs] == [1, 1]  # two cores, two members
+    threads = [c["config"]["train_args"]["num_threads"] for c in configs]
+    assert threads == [max(1, len(os.sched_getaffinity(0)) // 2)] * 2  # two members at once share the cores
     assert all((out / "members" / str(i) / LOG_FILE).is_file() for i in range(2))
     predictor = load_predictor(out / "ensemble")
     assert isinstance(predictor, EnsemblePredictor) and predictor.model.calibration is not None

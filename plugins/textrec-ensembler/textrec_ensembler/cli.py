@@ -97,8 +97,8 @@ def build_train_parser() -> argparse.ArgumentParser:
                         help="the folder for the members' runs (OUT/members/<i>) and the ensemble (OUT/ensemble)")
     parser.add_argument("--members", type=_positive, default=3, metavar="K", help="how many members to train (3)")
     parser.add_argument("--parallel", type=_positive, metavar="N",
-                        help="members trained at once (default: one per GPU; on the CPU, as many as give each "
-                             "member two cores); each has its share of the cores as torch threads")
+                        help="members trained at once (default: one per GPU; on the CPU, one per core, at most "
+                             "K); each has its share of the cores as torch threads")
     add_combining(parser)
     parser.add_argument("--calibrate", action="store_true",
                         help="calibrate the ensemble's confidence on the config's dataset's validation split")

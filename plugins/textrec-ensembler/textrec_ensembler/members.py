@@ -7,8 +7,8 @@ already there is not trained again, so rerunning an interrupted command continue
 
 Sharing the machine (:func:`plan`): with CUDA devices, one member per device at a time; on the CPU,
 ``parallel`` members at a time, each with ``cores // parallel`` torch threads (``num_threads``),
-by default as many members as give each at least :data:`MEMBER_THREADS` threads. Memory is each
-member's own: a member that needs ``m`` GB needs ``parallel * m`` GB in all.
+by default as many members as give each :data:`MEMBER_THREADS` threads. Memory is each member's
+own: members that need ``m`` GB each need ``parallel * m`` GB in all.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from textrec_core.errors import ConfigError, TextrecError
 
 log = logging.getLogger("textrec")
 
-#: Torch threads a CPU member gets at least, when the number in parallel is left to :func:`plan`.
-MEMBER_THREADS = 2
+#: Torch threads a CPU member gets when the number in parallel is left to :func:`plan`: one member
+#: per core trains more members per hour than members in turn on all cores (benchmarks/bench_members.py).
+MEMBER_THREADS = 1
 MEMBERS_DIR = "members"
 LOG_FILE = "train.log"
 
