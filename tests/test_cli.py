@@ -70,6 +70,27 @@ def test_early_stopping_ends_training_before_epochs(toy, tmp_path):
     assert len(json.loads((run / "metrics.json").read_text())["history"]["val_loss"]) < 40
 
 
+def test_overrides_set_config_fields_by_dotted_path(toy, tmp_path):
+    config = toy.config(network_args={"hidden": 8})
+    assert main(["--nowandb", "--quiet", config, "network_args.hidden=5", "train_args.epochs=1",
+                 "dataset_args.size=60", "train_args.lr_schedule=onecycle"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    resolved = json.loads((run / "config.json").read_text())
+    assert resolved["network_args"] == {"hidden": 5} and resolved["dataset_args"]["size"] == 60
+    assert resolved["train_args"]["epochs"] == 1 and resolved["train_args"]["lr_schedule"] == "onecycle"
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("train_args.epochs", "expected an override PATH=VALUE"),
+    ("train_args..epochs=1", "expected an override PATH=VALUE"),
+    ("dataset.size=3", "dataset: is str ('stripes'), not an object: cannot set dataset.size"),
+    ("train_args.epochs=three", "train_args.epochs"),  # a string where an integer belongs: the config's own check
+])
+def test_bad_overrides_exit_2(toy, capsys, override, message):
+    assert main(["--nowandb", "--check", toy.config(), override]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_check_builds_everything_and_reads_no_data(toy, capsys, tmp_path):
     assert main(["--check", toy.config(network_args={"hidden": 4})]) == 0
     assert "config OK: ToyClassifier on toy_mlp for Stripes" in capsys.readouterr().out

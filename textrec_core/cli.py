@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textrec_core.components import KINDS
+from textrec_core.config import with_overrides
 from textrec_core.errors import ConfigError, DuplicateComponentError, TextrecError, UnknownComponentError
 from textrec_core.plugins import components, load_errors
 from textrec_core.services.allocator import keep_freed_memory
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         '"network": "lenet", "train_args": {"epochs": 3}}\'',
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a JSON object, or a .json/.yaml file")
+    parser.add_argument("overrides", nargs="*", metavar="PATH=VALUE",
+                        help="set a config field, dotted into its objects, VALUE read as JSON or else as a string "
+                             "(e.g. network_args.lstm_size=128 train_args.epochs=3)")
     parser.add_argument("--save", action="store_true", help="save a model bundle and print its path")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue the run in RUN_DIR from its last checkpoint, with its recorded config (no "
@@ -83,17 +87,18 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return list_components(as_json=args.json)
     if args.resume is not None and (args.config or args.check):
         parser.error("--resume continues a run with the config it recorded: give no CONFIG and no --check")
+    config = with_overrides(args.config, args.overrides) if args.config else None
     if not args.config and args.resume is None:
         parser.error("CONFIG is required (or use --resume RUN_DIR or --list-components)")
     from textrec_core.experiment import check_experiment, run_experiment
 
     if args.check:
-        built = check_experiment(args.config)
+        built = check_experiment(config)
         print(f"config OK: {type(built.model).__name__} on {built.resolved.names['network']} "
               f"for {built.resolved.names['dataset']}")
         return 0
     keep_freed_memory()
-    run_experiment(args.config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet,
+    run_experiment(config, save=args.save, gpu=args.gpu, use_wandb=not args.nowandb, progress=not args.quiet,
                    resume=args.resume)
     return 0
 

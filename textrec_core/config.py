@@ -10,7 +10,7 @@ import inspect
 import json
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,37 @@ def read_config(text_or_path: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError("", f"{path} is not valid YAML: {exc}") from None
+
+
+def with_overrides(text_or_path: str, overrides: Sequence[str]) -> str:
+    """The CLI's CONFIG with ``PATH=VALUE`` overrides applied, as a JSON object (``text_or_path``
+    itself when there are none). ``PATH`` is dotted into the config's objects
+    (``network_args.lstm_size=128``; missing objects are created); ``VALUE`` is read as JSON, or
+    taken as a string when it is not JSON (``dataset=iam_ondb``). This is the form W&B's sweep
+    agent passes parameters in (``${args_no_hyphens}``). :class:`ConfigError` for an override
+    without ``=`` or a path through a value that is no object."""
+    if not overrides:
+        return text_or_path
+    data = read_config(text_or_path)
+    if not isinstance(data, dict):
+        raise ConfigError("", f"overrides need a config object, got {type(data).__name__}")
+    for override in overrides:
+        path, sep, text = override.partition("=")
+        keys = path.split(".")
+        if not sep or not all(keys):
+            raise ConfigError("", f"expected an override PATH=VALUE (e.g. train_args.epochs=3), got {override!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        target = data
+        for depth, key in enumerate(keys[:-1]):
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                raise ConfigError(".".join(keys[: depth + 1]), f"is {_describe(target)}, not an object: cannot set "
+                                                               f"{path}")
+        target[keys[-1]] = value
+    return json.dumps(data)
 
 
 def parse_config(text_or_path: str) -> ExperimentConfig:
