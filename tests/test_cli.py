@@ -73,11 +73,12 @@ def test_early_stopping_ends_training_before_epochs(toy, tmp_path):
 def test_overrides_set_config_fields_by_dotted_path(toy, tmp_path):
     config = toy.config(network_args={"hidden": 8})
     assert main(["--nowandb", "--quiet", config, "network_args.hidden=5", "train_args.epochs=1",
-                 "dataset_args.size=60", "train_args.lr_schedule=onecycle"]) == 0
+                 "dataset_args.size=60", "train_args.lr_schedule=onecycle", "train_args.max_minutes=None"]) == 0
     (run,) = (tmp_path / "runs").iterdir()
     resolved = json.loads((run / "config.json").read_text())
     assert resolved["network_args"] == {"hidden": 5} and resolved["dataset_args"]["size"] == 60
     assert resolved["train_args"]["epochs"] == 1 and resolved["train_args"]["lr_schedule"] == "onecycle"
+    assert resolved["train_args"]["max_minutes"] is None  # a Python literal, as W&B's agent writes None
 
 
 @pytest.mark.parametrize(("override", "message"), [

@@ -148,7 +148,9 @@ def test_without_digest_fetches_every_time(server, tmp_path):
 def test_keyboard_interrupt_leaves_no_temporary_file(server, tmp_path):
     url = server.serve("slow.bin", PAYLOAD, mode="slow")
     dest = tmp_path / "out" / "slow.bin"
-    code = "import sys; from textrec_core.services.download import fetch; fetch(sys.argv[1], sys.argv[2], sha256=None)"
+    # Ctrl-C raises KeyboardInterrupt even where the child inherits SIGINT ignored (a background job's)
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from textrec_core.services.download import fetch; fetch(sys.argv[1], sys.argv[2], sha256=None)")
     package_root = str(Path(textrec_core.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen([sys.executable, "-c", code, url, str(dest)], env=env, stderr=subprocess.PIPE)

@@ -6,6 +6,7 @@ of the bad field, e.g. ``network_args.num_layers: expected int, got str ('8')``.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
@@ -199,9 +200,9 @@ def read_config(text_or_path: str) -> Any:
 def with_overrides(text_or_path: str, overrides: Sequence[str]) -> str:
     """The CLI's CONFIG with ``PATH=VALUE`` overrides applied, as a JSON object (``text_or_path``
     itself when there are none). ``PATH`` is dotted into the config's objects
-    (``network_args.lstm_size=128``; missing objects are created); ``VALUE`` is read as JSON, or
-    taken as a string when it is not JSON (``dataset=iam_ondb``). This is the form W&B's sweep
-    agent passes parameters in (``${args_no_hyphens}``). :class:`ConfigError` for an override
+    (``network_args.lstm_size=128``; missing objects are created); ``VALUE`` is read as JSON, else
+    as a Python literal (``True``, ``None``, ``['a', 'b']``: how W&B's sweep agent writes values in
+    ``${args_no_hyphens}``), else taken as a string (``dataset=iam_ondb``). :class:`ConfigError` for an override
     without ``=`` or a path through a value that is no object."""
     if not overrides:
         return text_or_path
@@ -213,10 +214,7 @@ def with_overrides(text_or_path: str, overrides: Sequence[str]) -> str:
         keys = path.split(".")
         if not sep or not all(keys):
             raise ConfigError("", f"expected an override PATH=VALUE (e.g. train_args.epochs=3), got {override!r}")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
+        value = _override_value(text)
         target = data
         for depth, key in enumerate(keys[:-1]):
             target = target.setdefault(key, {})
@@ -225,6 +223,18 @@ def with_overrides(text_or_path: str, overrides: Sequence[str]) -> str:
                                                                f"{path}")
         target[keys[-1]] = value
     return json.dumps(data)
+
+
+def _override_value(text: str) -> Any:
+    """An override's value: JSON, else a Python literal, else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
 
 
 def parse_config(text_or_path: str) -> ExperimentConfig:

@@ -4,8 +4,9 @@ work), prepare the data, train, evaluate, report, save."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from textrec_core.plugins import components, load_errors
 from textrec_core.protocols import Augmenter, Dataset, Model
 from textrec_core.reports import CONFIG_FILE, RunFolder
 from textrec_core.tracking import WandbTracker, wandb_mode
-from textrec_core.training import seed_everything
+from textrec_core.training import Callback, seed_everything
 
 log = logging.getLogger("textrec")
 
@@ -143,14 +144,17 @@ def _require_train_extra() -> None:
 
 def run_experiment(
     config_source: str | None, *, save: bool = False, gpu: int | None = None, use_wandb: bool = True,
-    progress: bool = True, resume: Path | None = None,
+    progress: bool = True, resume: Path | None = None, callbacks: Sequence[Callback] = (),
+    runs_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate the experiment ``config_source`` describes; return a summary dict
     with ``run_dir``, ``test`` metrics and (with ``save``) ``bundle``.
 
     ``resume`` (a run folder; then ``config_source`` is None) continues that run from its
-    checkpoint with the config it recorded, in the same folder. Every argument is checked, the
-    checkpoint read, and every component built, before the data is prepared."""
+    checkpoint with the config it recorded, in the same folder. ``callbacks`` hear every epoch's
+    metrics too (an exception from one ends the run); ``runs_dir`` replaces ``$TEXTREC_RUNS_DIR``.
+    Every argument is checked, the checkpoint read, and every component built, before the data is
+    prepared."""
     _require_train_extra()
     for error in load_errors():
         log.warning("warning: %s", error)
@@ -178,12 +182,13 @@ def run_experiment(
     if resume is not None:
         run = RunFolder.reopen(resume, checkpoint["progress"]["history"])
     else:
-        run = RunFolder(config.dataset, config.network)
+        run = RunFolder(config.dataset, config.network, runs_dir)
         run.write_config(built.resolved.as_dict())
     handler = logging.FileHandler(run.log_file, encoding="utf-8")
     log.addHandler(handler)
     try:
-        return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress, resume=checkpoint)
+        return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress, resume=checkpoint,
+                      callbacks=callbacks)
     finally:
         log.removeHandler(handler)
         handler.close()
@@ -201,6 +206,15 @@ def resumed_run(run_dir: Path) -> tuple[str, dict[str, Any]]:
         raise ConfigError("--resume", str(exc)) from None
 
 
+def takes_checkpoints(model: Model) -> bool:
+    """Whether ``model.fit`` takes the protocol's optional ``checkpoint`` and ``resume`` keywords
+    (every :class:`~textrec_core.model.TorchModel` does; a model written to the protocol may not,
+    and then trains without checkpoints)."""
+    parameters = inspect.signature(model.fit).parameters
+    return {"checkpoint", "resume"} <= parameters.keys() or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
 def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[str, Any]]:
     """The first ``count`` samples of ``split`` with truth, prediction and confidence."""
     images, labels = next(iter(split.batches(count)))
@@ -209,7 +223,8 @@ def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[s
 
 
 def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, use_wandb: bool,
-           progress: bool, resume: dict[str, Any] | None = None) -> dict[str, Any]:
+           progress: bool, resume: dict[str, Any] | None = None,
+           callbacks: Sequence[Callback] = ()) -> dict[str, Any]:
     resolved, dataset, model = built.resolved, built.dataset, built.model
     config_dict = resolved.as_dict()
     lazy = torch.nn.parameter.UninitializedParameter
@@ -221,9 +236,12 @@ def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, us
     mode = wandb_mode(disabled=not use_wandb)
     name = run.path.name + ("-resumed" if resume is not None else "")
     tracker = None if mode == "disabled" else WandbTracker(config_dict, run.path, mode, name)
-    callbacks = [run] + ([tracker] if tracker else [])
+    callbacks = [run, *([tracker] if tracker else []), *callbacks]
+    checkpoints = takes_checkpoints(model)
+    if resume is not None and not checkpoints:
+        raise ConfigError("--resume", f"{type(model).__name__}.fit takes no checkpoint: its runs cannot be resumed")
     model.fit(resolved.config.train_args, callbacks=callbacks, augmenters=built.augmenters, progress=progress,
-              checkpoint=run.checkpoint, resume=resume)
+              **({"checkpoint": run.checkpoint, "resume": resume} if checkpoints else {}))
 
     test = model.evaluate(dataset.test)
     run.write_test_metrics(test)

@@ -119,7 +119,9 @@ class Model(Protocol):
         """Train on ``dataset.train``, early-stopping on ``dataset.val``; return the history.
         ``callbacks`` have ``on_epoch_end(epoch, metrics)``; ``augmenters`` transform training batches;
         ``checkpoint`` is written after every epoch; ``resume`` (a checkpoint read back) is restored
-        first and training continues from it (:mod:`textrec_core.checkpoint`)."""
+        first and training continues from it (:mod:`textrec_core.checkpoint`). These two keywords
+        are optional: a model whose ``fit`` lacks them trains without checkpoints and cannot be
+        resumed."""
 
     def evaluate(self, split: Split) -> dict[str, float]:
         """Metrics (at least ``loss`` and the model's main metric) over a whole split."""
