@@ -4,8 +4,9 @@ Trains ``--trials`` runs of one config (LineModelCtc + line_lstm_ctc on syntheti
 by default) in this process, first one after another with ``run_experiment`` (what ``textrec-run``
 does), then as the trials of a one-worker random sweep whose only parameter is fixed
 (``textrec-sweep``: Optuna's study in SQLite, the trial's config written, per-epoch reports, the
-heartbeat, the results table and pictures at the end). The difference per trial is the sweep's
-overhead; it is reported next to the time of one run.
+heartbeat, the results table and pictures at the end), after one untimed run that pays the
+one-off costs (caches, torch's first calls). The difference per trial is the sweep's overhead; it
+is reported next to the time of one run.
 
     python benchmarks/bench_sweep.py --trials 4
 """
@@ -47,6 +48,7 @@ def main() -> None:
     config = {**CONFIG, "train_args": {**CONFIG["train_args"], "num_threads": args.threads}}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        run_experiment(json.dumps(config), use_wandb=False, progress=False, runs_dir=root / "warm-up")  # one-off costs
         start = time.perf_counter()
         for _ in range(args.trials):
             run_experiment(json.dumps(config), use_wandb=False, progress=False, runs_dir=root / "direct")

@@ -141,3 +141,32 @@ def test_a_killed_worker_loses_no_trial_and_none_runs_twice(sweep_file, tmp_path
     assert len(complete) == 3 and len({t.number for t in complete}) == 3
     assert trials[killed.number].state == optuna.trial.TrialState.FAIL  # found dead...
     assert any(t.params == killed.params for t in complete)  # ...and run again, to the end
+
+
+def test_an_experiment_group_runs_each_config_once_in_one_table(tmp_path):
+    (tmp_path / "wide.json").write_text(json.dumps({**BASE, "network_args": {"conv_channels": 8, "lstm_size": 24}}))
+    group = tmp_path / "group.json"
+    group.write_text(json.dumps({"metric": {"name": "val_cer", "goal": "minimize"},
+                                 "experiments": [BASE, "wide.json"]}))
+    folder = tmp_path / "group"
+    assert main([str(group), "--folder", str(folder), "--workers", "2", "--nowandb"]) == 0
+    rows = sorted(table(folder), key=lambda row: row["experiment"])
+    assert [row["experiment"] for row in rows] == ["0: LineModelCtc + line_lstm_ctc", "1: wide"]
+    assert {row["state"] for row in rows} == {"complete"}
+    (run,) = Path(rows[1]["run"]).iterdir()
+    assert json.loads((run / "config.json").read_text())["network_args"]["lstm_size"] == 24
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("[]", "experiments: must list one or more configs"),
+    ('{"experiments": [3]}', "experiments.0: must be a config object or a config file"),
+    ('{"metric": {"goal": "up"}, "experiments": [{}]}', "metric: must be"),
+    ('{"runs": []}', "an experiment group is a list of configs"),
+    ("{not json", "is not valid JSON"),
+    ('[{"dataset": "EmnistLinesDataset", "model": "LineModelCtc", "network": "nope"}]', "nope"),
+])
+def test_bad_experiment_groups_exit_2(tmp_path, capsys, content, message):
+    group = tmp_path / "group.json"
+    group.write_text(content)
+    assert main([str(group), "--folder", str(tmp_path / "bad")]) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -1,6 +1,7 @@
 """``textrec-sweep SWEEP.yaml``: run a hyper-parameter sweep offline, with Optuna, on one or many machines.
 
-``SWEEP.yaml`` is W&B's sweep format (:mod:`textrec_sweep.spec`). The sweep folder (``--folder``,
+``SWEEP.yaml`` is W&B's sweep format (:mod:`textrec_sweep.spec`); ``SWEEP.json`` is an experiment
+group, several configs run side by side (:mod:`textrec_sweep.groups`). The sweep folder (``--folder``,
 default ``sweeps/<SWEEP's name>``) holds the study's database (unless ``--storage`` names another),
 every trial's run folder, and the results (:mod:`textrec_sweep.results`), rewritten after each run
 of the command. ``--workers N`` runs N worker processes here, sharing the cores as torch threads
@@ -27,6 +28,7 @@ import torch
 from textrec_core.cli import exit_status
 from textrec_core.errors import ConfigError
 from textrec_core.experiment import check_experiment
+from textrec_sweep.groups import read_group
 from textrec_sweep.results import write_results
 from textrec_sweep.spec import read_sweep
 from textrec_sweep.study import GRACE_S, grid_size, open_study, storage_url, work
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-sweep", description="Run a sweep in W&B's sweep format offline with Optuna.",
         epilog="Example: textrec-sweep docs/sweeps/lstm-ctc.yaml --workers 2; then see sweeps/lstm-ctc/results.md")
-    parser.add_argument("sweep", metavar="SWEEP", type=Path, help="the sweep file (W&B's sweep format, YAML)")
+    parser.add_argument("sweep", metavar="SWEEP", type=Path,
+                        help="the sweep file (W&B's sweep format, .yaml), or an experiment group (.json)")
     parser.add_argument("--folder", type=Path, help="the sweep folder (default: sweeps/<SWEEP's name>)")
     parser.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes here (1)")
     parser.add_argument("--trials", type=_positive, metavar="N", help="trials in all (default: the file's run_cap)")
@@ -76,13 +79,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    sweep = read_sweep(args.sweep, args.base)
+    if args.sweep.suffix == ".json":
+        if args.base is not None:
+            raise ConfigError("--base", "an experiment group names its own configs")
+        sweep = read_group(args.sweep)
+    else:
+        sweep = read_sweep(args.sweep, args.base)
     trials = args.trials if args.trials is not None else sweep.run_cap
     if sweep.method == "grid":
         trials = min(trials or grid_size(sweep), grid_size(sweep))
     elif trials is None:
         raise ConfigError("run_cap", f"a {sweep.method} sweep needs run_cap in the file or --trials")
-    base = check_experiment(sweep.base)  # a bad base config fails before any trial
+    for source in sweep.experiments.values() if sweep.experiments is not None else [sweep.base]:
+        base = check_experiment(source)  # a bad config fails before any trial
     folder = args.folder if args.folder is not None else Path("sweeps") / args.sweep.stem
     folder.mkdir(parents=True, exist_ok=True)
     url = storage_url(folder, args.storage)

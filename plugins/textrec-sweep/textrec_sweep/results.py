@@ -2,7 +2,7 @@
 
 One row per trial: its number, state (complete, pruned, failed, running), the metric's value (the
 best epoch's), each parameter, minutes taken and its run folder. ``trials.png`` draws the metric
-of every finished trial in the order they finished, with the best so far; ``parameters.png`` the
+of every finished trial by trial number, with the best so far; ``parameters.png`` the
 metric against each parameter. Every file is written atomically.
 """
 
@@ -76,12 +76,12 @@ def _plot_trials(path: Path, finished: list[dict[str, Any]], sweep: Sweep) -> Pa
     for row in finished:
         so_far.append(row[sweep.metric] if not so_far else best(so_far[-1], row[sweep.metric]))
     for state, marker in (("complete", "o"), ("pruned", "x")):
-        points = [(i, row[sweep.metric]) for i, row in enumerate(finished) if row["state"] == state]
+        points = [(row["trial"], row[sweep.metric]) for row in finished if row["state"] == state]
         if points:
             ax.plot(*zip(*points), marker, linestyle="", label=state)
     if so_far:
-        ax.plot(range(len(so_far)), so_far, "-", color="grey", label=f"best so far ({sweep.goal})")
-    ax.set(xlabel="trial, in the order finished", ylabel=sweep.metric, title=f"{sweep.method} sweep: {sweep.metric}")
+        ax.plot([row["trial"] for row in finished], so_far, "-", color="grey", label=f"best so far ({sweep.goal})")
+    ax.set(xlabel="trial", ylabel=sweep.metric, title=f"{sweep.method} sweep: {sweep.metric}")
     ax.legend()
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))

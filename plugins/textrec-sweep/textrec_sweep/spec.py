@@ -59,8 +59,8 @@ class Hyperband:
 
 @attrs.frozen
 class Sweep:
-    """A checked sweep file: how trials are drawn, what they optimise, over which parameters of
-    which base config (:mod:`textrec_sweep.spec`)."""
+    """A checked sweep: how trials are drawn, what they optimise, over which parameters of which
+    base config (:mod:`textrec_sweep.spec`), or which of a group's configs (:mod:`textrec_sweep.groups`)."""
 
     method: str
     metric: str
@@ -69,6 +69,8 @@ class Sweep:
     base: str
     hyperband: Hyperband | None = None
     run_cap: int | None = None
+    #: An experiment group's configs by name (:mod:`textrec_sweep.groups`): each trial runs one.
+    experiments: dict[str, str] | None = None
 
     @property
     def grid(self) -> dict[str, list[Any]]:

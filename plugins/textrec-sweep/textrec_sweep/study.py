@@ -15,12 +15,14 @@ the objective), and hyperband may stop it there. Its value is the best epoch's m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ import optuna
 from textrec_core.config import with_overrides
 from textrec_core.errors import ConfigError
 from textrec_core.experiment import run_experiment
+from textrec_sweep.groups import EXPERIMENT
 from textrec_sweep.spec import Sweep
 
 log = logging.getLogger("textrec")
@@ -42,6 +45,15 @@ GRACE_S = 30
 RUN_DIR_ATTR = "run_dir"
 
 
+@contextlib.contextmanager
+def heartbeat_api() -> Iterator[None]:
+    """Optuna's heartbeat API, without its warning that the API is experimental: it is what makes
+    workers safe to kill."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
 def storage_url(folder: Path, url: str | None) -> str:
     """``url``, or the default SQLite database in the sweep ``folder``."""
     return url if url is not None else f"sqlite:///{(Path(folder) / STUDY_FILE).resolve()}"
@@ -52,8 +64,7 @@ def open_study(sweep: Sweep, name: str, url: str, *, epochs: int, seed: int | No
     """The study ``name`` in the database at ``url``, created on first use with the sweep's sampler
     (grid, random, or TPE for ``bayes``) and pruner (hyperband up to ``epochs``, or none); a
     running trial silent for ``grace`` seconds counts as dead."""
-    with warnings.catch_warnings():  # Optuna calls its heartbeat experimental; it is what makes workers safe to kill
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with heartbeat_api():
         storage = optuna.storages.RDBStorage(
             url, heartbeat_interval=max(1, grace // 3), grace_period=grace,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
@@ -101,11 +112,12 @@ class ReportEpochs:
 
 
 def trial_config(sweep: Sweep, params: dict[str, Any], threads: int | None) -> str:
-    """The base config with the trial's parameters (and ``train_args.num_threads``) set."""
-    overrides = [f"{name}={json.dumps(value)}" for name, value in params.items()]
-    if threads is not None:
-        overrides.append(f"train_args.num_threads={threads}")
-    return with_overrides(sweep.base, overrides)
+    """The base config with the trial's parameters set, or the group's experiment the trial names;
+    with ``train_args.num_threads`` set to ``threads``."""
+    threaded = [f"train_args.num_threads={threads}"] if threads is not None else []
+    if sweep.experiments is not None:
+        return with_overrides(sweep.experiments[params[EXPERIMENT]], threaded)
+    return with_overrides(sweep.base, [f"{name}={json.dumps(value)}" for name, value in params.items()] + threaded)
 
 
 def objective(sweep: Sweep, folder: Path, *, threads: int | None, use_wandb: bool):
@@ -134,7 +146,8 @@ def work(study: optuna.Study, sweep: Sweep, folder: Path, *, trials: int, thread
     run = objective(sweep, folder, threads=threads, use_wandb=use_wandb)
     state = optuna.trial.TrialState
     while True:
-        optuna.storages.fail_stale_trials(study)
+        with heartbeat_api():
+            optuna.storages.fail_stale_trials(study)
         counts = Counter(trial.state for trial in study.get_trials(deepcopy=False))
         finished = counts[state.COMPLETE] + counts[state.PRUNED]
         if finished >= trials:
