@@ -76,6 +76,21 @@ def exit_status(prog: str, action: Callable[[], int], usage_errors: tuple[type[E
         return fail(f"{prog}: interrupted", 130)
 
 
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (the command exits 2 otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def fail(message: str, status: int) -> int:
     """Print ``message`` on stderr and return ``status``."""
     print(message, file=sys.stderr)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from textrec_core.cli import exit_status
+from textrec_core.cli import at_least, exit_status
 from textrec_core.errors import ConfigError
 from textrec_core.experiment import check_experiment
 from textrec_core.plugins import components
@@ -74,16 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_status("textrec-ensemble", run)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_train_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-ensemble-train",
@@ -95,8 +85,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("config", metavar="CONFIG", help="an experiment config: a JSON object, or a .json/.yaml file")
     parser.add_argument("out", metavar="OUT", type=Path,
                         help="the folder for the members' runs (OUT/members/<i>) and the ensemble (OUT/ensemble)")
-    parser.add_argument("--members", type=_positive, default=3, metavar="K", help="how many members to train (3)")
-    parser.add_argument("--parallel", type=_positive, metavar="N",
+    parser.add_argument("--members", type=at_least(1), default=3, metavar="K", help="how many members to train (3)")
+    parser.add_argument("--parallel", type=at_least(1), metavar="N",
                         help="members trained at once (default: one per GPU; on the CPU, one per core, at most "
                              "K); each has its share of the cores as torch threads")
     add_combining(parser)

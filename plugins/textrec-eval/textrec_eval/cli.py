@@ -17,11 +17,11 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from textrec_core.cli import USAGE_ERRORS as RUN_USAGE_ERRORS
-from textrec_core.cli import exit_status
+from textrec_core.cli import at_least, exit_status
 from textrec_core.errors import BundleError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
 from textrec_eval.data import build_dataset, data_config, prepare
@@ -49,21 +49,6 @@ def decoder_list(text: str) -> tuple[str, ...]:
     return names
 
 
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-eval",
@@ -82,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=SPLITS, default="test",
                         help="the split read: test (default), or val to tune ensemble weights or other choices "
                              "without touching the test split")
-    parser.add_argument("--batch-size", type=_at_least(1), default=32, metavar="N", help="lines per batch (32)")
-    parser.add_argument("--worst", type=_at_least(0), default=10, metavar="K",
+    parser.add_argument("--batch-size", type=at_least(1), default=32, metavar="N", help="lines per batch (32)")
+    parser.add_argument("--worst", type=at_least(0), default=10, metavar="K",
                         help="how many of the worst lines to show, by the first decoder's per-line CER (10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--save-report", type=Path, metavar="DIR",

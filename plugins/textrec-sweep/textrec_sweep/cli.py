@@ -25,7 +25,7 @@ from pathlib import Path
 import optuna
 import torch
 
-from textrec_core.cli import exit_status
+from textrec_core.cli import at_least, exit_status
 from textrec_core.errors import ConfigError
 from textrec_core.experiment import check_experiment
 from textrec_sweep.groups import read_group
@@ -36,16 +36,6 @@ from textrec_sweep.study import GRACE_S, grid_size, open_study, storage_url, wor
 log = logging.getLogger("textrec")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-sweep", description="Run a sweep in W&B's sweep format offline with Optuna.",
@@ -53,19 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("sweep", metavar="SWEEP", type=Path,
                         help="the sweep file (W&B's sweep format, .yaml), or an experiment group (.json)")
     parser.add_argument("--folder", type=Path, help="the sweep folder (default: sweeps/<SWEEP's name>)")
-    parser.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes here (1)")
-    parser.add_argument("--trials", type=_positive, metavar="N", help="trials in all (default: the file's run_cap)")
+    parser.add_argument("--workers", type=at_least(1), default=1, metavar="N", help="worker processes here (1)")
+    parser.add_argument("--trials", type=at_least(1), metavar="N", help="trials in all (default: the file's run_cap)")
     parser.add_argument("--storage", metavar="URL",
                         help="the study's database URL (default: sqlite:///<folder>/study.db)")
     parser.add_argument("--study", metavar="NAME", help="the study's name in the database (default: SWEEP's name)")
     parser.add_argument("--join", action="store_true", help="work on the study as one more worker, then exit")
     parser.add_argument("--base", metavar="CONFIG", help="the base config, instead of the one the file's command names")
-    parser.add_argument("--threads", type=_positive, metavar="T",
+    parser.add_argument("--threads", type=at_least(1), metavar="T",
                         help="torch threads per worker (default: the cores shared among the workers)")
     parser.add_argument("--seed", type=int,
                         help="the sampler's seed (worker i of --workers takes seed + i; default: drawn afresh, so "
                              "workers joining from several machines draw different trials)")
-    parser.add_argument("--grace", type=_positive, default=GRACE_S, metavar="SECONDS",
+    parser.add_argument("--grace", type=at_least(1), default=GRACE_S, metavar="SECONDS",
                         help=f"a running trial silent this long counts as dead, and is tried again ({GRACE_S})")
     parser.add_argument("--nowandb", action="store_true", help="the trials do not log to Weights & Biases")
     return parser

@@ -21,7 +21,7 @@ from typing import Any
 import optuna
 
 from textrec_core.errors import ConfigError
-from textrec_sweep.spec import GOALS, Sweep
+from textrec_sweep.spec import GOALS, Sweep, read_text
 
 EXPERIMENT = "experiment"
 DEFAULT_METRIC = {"name": "val_loss", "goal": "minimize"}
@@ -31,9 +31,7 @@ def read_group(path: Path) -> Sweep:
     """The experiment group in the JSON file at ``path`` as a grid :class:`Sweep`; :class:`ConfigError`
     naming the key when it is not one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError("SWEEP", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise ConfigError("SWEEP", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if isinstance(data, list):

@@ -82,9 +82,7 @@ def read_sweep(path: Path, base: str | None = None) -> Sweep:
     """Read and check the sweep file at ``path``; ``base`` replaces the base config its ``command`` names.
     :class:`ConfigError` naming the key for anything that is not a sweep textrec can run."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError("SWEEP", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        data = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         raise ConfigError("SWEEP", f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -115,6 +113,14 @@ def read_sweep(path: Path, base: str | None = None) -> Sweep:
         raise ConfigError("run_cap", f"must be a positive integer, got {run_cap!r}")
     return Sweep(method, metric["name"], goal, parameters, base if base is not None else base_config(data, path),
                  hyperband(data.get("early_terminate")), run_cap)
+
+
+def read_text(path: Path) -> str:
+    """The text of the sweep file at ``path``; :class:`ConfigError` (at ``SWEEP``) when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("SWEEP", f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def distribution(name: str, spec: Any) -> optuna.distributions.BaseDistribution:
