@@ -1,6 +1,7 @@
-"""A ``textrec-run`` process for tests/test_resume.py: the core tests' toy components registered,
-and, with ``TEXTREC_TEST_KILL_AT_STEP=N``, killed by SIGKILL at its ``N``-th training step (no
-cleanup, as a crash or an out-of-memory kill would end it).
+"""A ``textrec-run`` process for tests/test_resume.py and tests/test_distributed.py: the core tests'
+toy components registered, and ``dropping_toy``, which with ``TEXTREC_TEST_KILL_AT_STEP=N`` is
+killed by SIGKILL at its ``N``-th training step (no cleanup, as a crash or an out-of-memory kill
+would end it).
 
     python tests/resume_child.py [textrec-run arguments]
 """
@@ -27,7 +28,8 @@ from textrec_core.plugins import get_host  # noqa: E402
 def textrec_register_components(register: Any) -> None:
     register.dataset(conftest.Stripes, aliases=("stripes",))
     register.network(conftest.toy_mlp)
-    register.model(DroppingToy, aliases=("toy",))
+    register.model(conftest.ToyClassifier, aliases=("toy",))
+    register.model(DroppingToy, aliases=("dropping_toy",))
     register.predictor(conftest.ToyPredictor)
 
 

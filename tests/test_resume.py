@@ -21,7 +21,7 @@ from textrec_core.errors import TextrecError
 
 CHILD = Path(__file__).resolve().parent / "resume_child.py"
 #: 640 stripes: 384 training samples, 12 steps of 32 per epoch; dropout in the toy's training step.
-CONFIG = {"dataset": "stripes", "dataset_args": {"size": 640}, "model": "toy", "network": "toy_mlp",
+CONFIG = {"dataset": "stripes", "dataset_args": {"size": 640}, "model": "dropping_toy", "network": "toy_mlp",
           "train_args": {"epochs": 5, "batch_size": 32, "learning_rate": 0.01, "lr_schedule": "onecycle",
                          "patience": 0, "num_threads": 1, "prefetch": 2}}
 STEPS_PER_EPOCH = 12

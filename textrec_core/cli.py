@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import socket
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gpu", type=int, metavar="N",
         help="CUDA device index (default: cuda:0 if available, else CPU; -1 forces the CPU)",
     )
+    parser.add_argument("--nproc", type=at_least(1), default=1, metavar="N",
+                        help="train in N processes on this machine with DistributedDataParallel (gloo on the CPU, "
+                             "one GPU each with nccl); the config's batch_size is the global batch")
     parser.add_argument("--nowandb", action="store_true", help="do not log to Weights & Biases")
     parser.add_argument("--list-components", action="store_true", help="list registered components and exit")
     parser.add_argument("--json", action="store_true", help="with --list-components: print JSON")
@@ -57,9 +63,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return launch(args.nproc, without_nproc(arguments))
     return exit_status("textrec-run", lambda: _run(parser, args))
+
+
+def without_nproc(arguments: list[str]) -> list[str]:
+    """The command line without its ``--nproc N`` (or ``--nproc=N``)."""
+    kept, skip = [], False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument == "--nproc":
+            skip = True
+        elif not argument.startswith("--nproc="):
+            kept.append(argument)
+    return kept
+
+
+def launch(nproc: int, arguments: list[str]) -> int:
+    """Run this command in ``nproc`` processes on this machine, as torchrun would (``RANK``,
+    ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT`` set), and wait for them;
+    the first non-zero exit status, or 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    children = []
+    for rank in range(nproc):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(nproc),
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        children.append(subprocess.Popen([sys.executable, sys.argv[0], *arguments], env=env))
+    codes = [child.wait() for child in children]
+    return next((code for code in codes if code != 0), 0)
 
 
 def exit_status(prog: str, action: Callable[[], int], usage_errors: tuple[type[Exception], ...] = USAGE_ERRORS) -> int:

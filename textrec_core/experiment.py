@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import attrs
 import torch
 
+from textrec_core import distributed
 from textrec_core.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from textrec_core.components import Components
 from textrec_core.config import (
@@ -163,10 +165,29 @@ def run_experiment(
     if resume is not None:
         config_source, checkpoint = resumed_run(resume)
     config = load_config(config_source, table)
+    where = distributed.place()
     device = select_device(gpu)
+    if where is not None and device.type == "cuda":
+        device = torch.device(f"cuda:{where.local_rank}")
     train_args = config.train_args
     if train_args.num_threads:
         torch.set_num_threads(train_args.num_threads)
+    elif where is not None and device.type == "cpu":  # the processes share this machine's cores
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // where.world))
+    if where is not None:
+        distributed.start(where, device)
+    try:
+        return _run_built(config, table, device, where, checkpoint, save=save, use_wandb=use_wandb,
+                          progress=progress, resume=resume, callbacks=callbacks, runs_dir=runs_dir)
+    finally:
+        distributed.stop()
+
+
+def _run_built(config: ExperimentConfig, table: Components, device: torch.device, where: distributed.Place | None,
+               checkpoint: dict[str, Any] | None, *, save: bool, use_wandb: bool, progress: bool,
+               resume: Path | None, callbacks: Sequence[Callback], runs_dir: Path | None) -> dict[str, Any]:
+    """Build, prepare and train the loaded ``config``; ranks other than 0 only train alongside rank 0."""
+    train_args = config.train_args
     seed_everything(train_args.seed)
     built = build(resolve(config, table))
     try:
@@ -174,6 +195,10 @@ def run_experiment(
     except ArgumentError as exc:
         raise ConfigError(f"dataset_args.{exc.argument}", exc.problem) from None
     built.model.to(device)
+    if where is not None and not where.main:
+        built.model.fit(train_args, augmenters=built.augmenters, progress=False,
+                        **({"resume": checkpoint} if takes_checkpoints(built.model) else {}))
+        return {}
     recipe = table["network"].get(config.network).train_defaults
     log.info("train_args: %s%s", "  ".join(f"{k} {v}" for k, v in attrs.asdict(train_args).items()),
              f" (from {built.resolved.names['network']}'s recipe where the config sets none: "

@@ -117,12 +117,15 @@ class TorchModel:
         checkpoint: Path | None = None,
         resume: dict[str, Any] | None = None,
     ) -> dict[str, list[float]]:
+        from textrec_core.distributed import current, training_step
         from textrec_core.training import Trainer
 
-        trainer = Trainer(train_args, device=self.device, progress=progress)
+        place = current()
+        step = self.training_loss if place is None else training_step(self.network, self.training_loss, place)
+        trainer = Trainer(train_args, device=self.device, progress=progress and (place is None or place.main))
         return trainer.fit(
-            self.network, self.training_loss, self.dataset.train, self.dataset.val, self.evaluate,
-            augmenters=augmenters, callbacks=callbacks, checkpoint=checkpoint, resume=resume,
+            self.network, step, self.dataset.train, self.dataset.val, self.evaluate,
+            augmenters=augmenters, callbacks=callbacks, checkpoint=checkpoint, resume=resume, place=place,
         )
 
     @torch.inference_mode()

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from textrec_core.checkpoint import Progress, restore, save_checkpoint
 from textrec_core.config import TrainArgs
+from textrec_core.distributed import Place, agree, mean, shard
 from textrec_core.protocols import Augmenter, Split
 from textrec_core.services.prefetch import in_background
 
@@ -101,13 +102,16 @@ def train_epoch(
     autocast_dtype: torch.dtype | None = None,
     max_grad_norm: float | None = None,
     prefetch: int = 0,
+    place: Place | None = None,
 ) -> tuple[float, int]:
     """One pass over ``split``; returns the mean training loss and the number of samples.
 
     ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass and loss under autocast;
     ``max_grad_norm`` clips the gradients' global norm before each optimizer step; ``prefetch``
     batches (drawn, moved to the device and augmented) are prepared ahead by a background thread
-    running torch on one thread, none (0) on this one."""
+    running torch on one thread, none (0) on this one. With a ``place`` among several processes,
+    each trains on its slice of every global batch (a global batch smaller than the number of
+    processes is skipped by all), and the loss and count returned are over all of them."""
     module.train()
     total_loss = torch.zeros((), device=device)
     seen = 0
@@ -115,6 +119,10 @@ def train_epoch(
     if prefetch:  # the producer's torch ops on one thread leave the training step its threads' cores
         batches = in_background(batches, prefetch, start=lambda: torch.set_num_threads(1))
     for images, labels in batches:
+        if place is not None:
+            if images.shape[0] < place.world:
+                continue
+            images, labels = shard(images, labels, place)
         with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None):
             loss = training_loss(images, labels)
         optimizer.zero_grad(set_to_none=True)
@@ -131,7 +139,10 @@ def train_epoch(
             progress.update(1)
             if progress.n % 20 == 0:
                 progress.set_postfix(loss=f"{total_loss.item() / seen:.4f}", refresh=False)
-    return total_loss.item() / max(seen, 1), seen
+    total = total_loss.item()
+    if place is not None:
+        total, seen = mean(total, seen)
+    return total / max(seen, 1), seen
 
 
 class Trainer:
@@ -147,7 +158,9 @@ class Trainer:
     :func:`~textrec_core.checkpoint.load_checkpoint`, is restored first and training continues
     after its last epoch (on the same device and threads, exactly as if it had not stopped; a
     checkpoint of a run that had ended only restores the best weights). Callbacks hear only the
-    epochs trained in this call.
+    epochs trained in this call. With a ``place`` among several processes (``training_loss`` then
+    a DistributedDataParallel step), only rank 0 tells the callbacks and writes the checkpoint,
+    and rank 0's decision to stop holds for all.
     """
 
     def __init__(self, train_args: TrainArgs, *, device: torch.device, progress: bool = True) -> None:
@@ -167,8 +180,10 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         checkpoint: Path | None = None,
         resume: dict[str, Any] | None = None,
+        place: Place | None = None,
     ) -> dict[str, list[float]]:
         args = self.args
+        main = place is None or place.main
         generator = seed_everything(args.seed)
         dtype = autocast_dtype(args.precision, self.device)
         optimizer = torch.optim.Adam(module.parameters(), lr=args.learning_rate)
@@ -193,7 +208,7 @@ class Trainer:
             train_loss, seen = train_epoch(
                 module, training_loss, optimizer, train, batch_size=args.batch_size,
                 generator=generator, device=self.device, augmenters=augmenters, progress=bar, scheduler=scheduler,
-                autocast_dtype=dtype, max_grad_norm=args.max_grad_norm, prefetch=args.prefetch,
+                autocast_dtype=dtype, max_grad_norm=args.max_grad_norm, prefetch=args.prefetch, place=place,
             )
             seconds = time.perf_counter() - t0
             metrics = {"train_loss": train_loss, "train_samples_per_s": seen / seconds, "epoch_seconds": seconds}
@@ -205,7 +220,7 @@ class Trainer:
             bar.close()
             for key, value in metrics.items():
                 history.setdefault(key, []).append(value)
-            for callback in callbacks:
+            for callback in callbacks if main else ():
                 callback.on_epoch_end(epoch, metrics)
             if metrics["val_loss"] < best_loss - 1e-4:
                 best_loss, best_state, stale = metrics["val_loss"], copy.deepcopy(module.state_dict()), 0
@@ -213,7 +228,9 @@ class Trainer:
                 stale += 1
             ended = epoch == args.epochs or bool(args.patience and stale >= args.patience) or bool(
                 args.max_minutes and time.perf_counter() - started > args.max_minutes * 60)
-            if checkpoint is not None:
+            if place is not None:
+                ended = agree(ended)
+            if checkpoint is not None and main:
                 save_checkpoint(checkpoint, module=module, optimizer=optimizer, scheduler=scheduler,
                                 generator=generator,
                                 progress=Progress(epoch, history, best_loss, best_state, stale,
