@@ -1,8 +1,9 @@
 """A sweep's results in its folder: ``results.csv``, ``results.md`` and two pictures.
 
 One row per trial: its number, state (complete, pruned, failed, running), the metric's value (the
-best epoch's), each parameter, minutes taken and its run folder. ``trials.png`` draws the metric
-of every finished trial by trial number, with the best so far; ``parameters.png`` the
+best epoch's), each parameter, minutes taken, when it ended (minutes since the sweep's first
+start) and its run folder. ``trials.png`` draws the metric of every finished trial over time,
+with the best so far; ``parameters.png`` the
 metric against each parameter. Every file is written atomically.
 """
 
@@ -24,14 +25,19 @@ FILES = ("results.csv", "results.md", "trials.png", "parameters.png")
 
 
 def rows(study: optuna.Study, sweep: Sweep) -> list[dict[str, Any]]:
-    """The table's rows, by trial number."""
+    """The table's rows, by trial number: ``minutes`` a trial took, and ``ended`` (minutes from the
+    sweep's first start to the trial's end)."""
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     table = []
-    for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
-        minutes = ((trial.datetime_complete - trial.datetime_start).total_seconds() / 60
-                   if trial.datetime_complete and trial.datetime_start else None)
+    for trial in trials:
+        done = trial.datetime_complete
+        minutes = (done - trial.datetime_start).total_seconds() / 60 if done and trial.datetime_start else None
+        ended = (done - min(starts)).total_seconds() / 60 if done and starts else None
         table.append({"trial": trial.number, "state": trial.state.name.lower(), sweep.metric: trial.value,
                       **{name: trial.params.get(name) for name in sweep.parameters},
                       "minutes": round(minutes, 2) if minutes is not None else None,
+                      "ended": round(ended, 2) if ended is not None else None,
                       "run": trial.user_attrs.get(RUN_DIR_ATTR, "")})
     return table
 
@@ -72,16 +78,19 @@ def _plot_trials(path: Path, finished: list[dict[str, Any]], sweep: Sweep) -> Pa
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     best = min if sweep.goal == "minimize" else max
+    in_order = sorted(finished, key=lambda row: row["ended"])
     so_far: list[float] = []
-    for row in finished:
+    for row in in_order:
         so_far.append(row[sweep.metric] if not so_far else best(so_far[-1], row[sweep.metric]))
     for state, marker in (("complete", "o"), ("pruned", "x")):
-        points = [(row["trial"], row[sweep.metric]) for row in finished if row["state"] == state]
+        points = [(row["ended"], row[sweep.metric]) for row in in_order if row["state"] == state]
         if points:
             ax.plot(*zip(*points), marker, linestyle="", label=state)
     if so_far:
-        ax.plot([row["trial"] for row in finished], so_far, "-", color="grey", label=f"best so far ({sweep.goal})")
-    ax.set(xlabel="trial", ylabel=sweep.metric, title=f"{sweep.method} sweep: {sweep.metric}")
+        ax.step([row["ended"] for row in in_order], so_far, where="post", color="grey",
+                label=f"best so far ({sweep.goal})")
+    ax.set(xlabel="minutes since the sweep started (trial ended)", ylabel=sweep.metric,
+           title=f"{sweep.method} sweep: {sweep.metric}")
     ax.legend()
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
