@@ -8,6 +8,9 @@ for one test without installing it::
     def test_tiny(textrec_plugin):
         textrec_plugin(my_plugin_module)
         assert "tiny" in components()["network"]
+
+:func:`assert_declares_class_indexed` checks a network's declaration of the tensors indexed by
+the label alphabet (:class:`~textrec_core.protocols.ClassIndexed`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from typing import Any
+
 import pytest
 import torch
 
+from textrec_core.mapping import CharacterMapping
 from textrec_core.plugins import get_host, reset_host
+from textrec_core.protocols import DataShapes
 
 
 @pytest.fixture
@@ -62,6 +69,26 @@ def textrec_plugin() -> Iterator[Callable[..., str]]:
         host.unregister(name)
 
 
+def assert_declares_class_indexed(factory: Callable[..., torch.nn.Module], shapes: DataShapes,
+                                  **network_args: Any) -> None:
+    """Assert that the network ``factory`` builds for ``shapes`` (with ``network_args``) declares
+    indexed by the label alphabet exactly the tensors that follow it, along the right dimension:
+    built again for an alphabet of three more tokens, the declared tensors, and no others, are
+    three larger along the declared dimension and alike along every other."""
+    from textrec_core.finetune import class_indexed
+
+    grown = CharacterMapping([*shapes.mapping.tokens, "\u2460", "\u2461", "\u2462"])
+    small = factory(shapes, **network_args)
+    large = factory(DataShapes(shapes.input_shape, shapes.output_shape, grown, shapes.ink_margin), **network_args)
+    before, after = small.state_dict(), large.state_dict()
+    assert before.keys() == after.keys()
+    changed = {key: [(dim, after[key].shape[dim] - size) for dim, size in enumerate(before[key].shape)
+                     if after[key].shape[dim] != size] for key in before}
+    declared = class_indexed(small)
+    assert {key: dims for key, dims in changed.items() if dims} == {
+        key: [(dim % before[key].dim(), 3)] for key, dim in declared.items()}
+
+
 class _FileHandler(BaseHTTPRequestHandler):
     """Serves ``server.files``; ``server.modes`` picks how the body is (mis)delivered."""
 
@@ -74,10 +101,14 @@ class _FileHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         mode = self.server.modes[self.path]
+        if mode == "unavailable_once" and self.path not in self.server.refused:
+            self.server.refused.add(self.path)
+            self.send_error(503)
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if mode == "ok":
+        if mode in ("ok", "unavailable_once"):
             self.wfile.write(body)
         elif mode == "truncated":  # announce the whole body, send half, close normally
             self.wfile.write(body[: len(body) // 2])
@@ -103,7 +134,8 @@ class HttpFileServer(ThreadingHTTPServer):
 
     ``serve(name, body, mode)`` publishes ``body`` at ``/name``: mode ``ok``; ``truncated``
     (announces the full length, sends half, closes); ``reset`` (sends half, then aborts the
-    connection); ``slow`` (trickles the body). ``requests`` records the paths asked for.
+    connection); ``slow`` (trickles the body); ``unavailable_once`` (answers the first request with
+    HTTP 503, later ones well). ``requests`` records the paths asked for.
     """
 
     daemon_threads = True
@@ -113,6 +145,7 @@ class HttpFileServer(ThreadingHTTPServer):
         self.files: dict[str, bytes] = {}
         self.modes: dict[str, str] = {}
         self.requests: list[str] = []
+        self.refused: set[str] = set()
         self.running = True
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 

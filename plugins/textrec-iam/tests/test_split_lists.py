@@ -9,7 +9,7 @@ import pytest
 
 from textrec_core.errors import DataError
 from textrec_iam import split_lists
-from textrec_iam.lines_txt import form_of
+from textrec_iam.layout import form_of
 from textrec_iam.split_lists import LIST_SHA256, check_forms_disjoint, read_list, split_ids
 
 

@@ -26,3 +26,10 @@ def encode_text(text: str, mapping: CharacterMapping = IAM_MAPPING) -> tuple[lis
     (those are dropped)."""
     indices = [mapping.index(ch) for ch in text if ch in mapping]
     return indices, len(text) - len(indices)
+
+
+def with_characters(characters: str) -> CharacterMapping:
+    """:data:`IAM_MAPPING` with the characters of ``characters`` it lacks added after IAM's, in code
+    point order, before the special tokens: the alphabet of a dataset version whose texts go beyond IAM's."""
+    extra = sorted(set(characters) - set(IAM_CHARACTERS) - {"\n", "\r", "\t"})
+    return CharacterMapping((*IAM_CHARACTERS, *extra, PAD, BLANK, START, END)) if extra else IAM_MAPPING

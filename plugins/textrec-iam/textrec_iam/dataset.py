@@ -23,6 +23,7 @@ splits are checked for writers in common, and any found are reported in a warnin
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import attrs
 import numpy as np
@@ -32,18 +33,18 @@ from textrec_core import DataShapes, PreparedSplits
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import PAD
 from textrec_core.services.arguments import check_integer
-from textrec_iam.alphabet import IAM_MAPPING, encode_text
+from textrec_iam.alphabet import IAM_MAPPING, encode_text, with_characters
+from textrec_iam.layout import PARTS, read_folder_splits, read_metadata, split_list_path, version_label
 from textrec_iam.line_images import load_line_images
 from textrec_iam.line_split import LineSplit
 from textrec_iam.lines_txt import LineRecord, parse_lines_txt
 from textrec_iam.sources import SOURCES, locate
-from textrec_iam.split_lists import SPLIT_FILES, split_ids
+from textrec_iam.split_lists import SPLIT_FILES, check_forms_disjoint, split_ids
 from textrec_iam.writers import check_writers_disjoint
 
 log = logging.getLogger("textrec.iam")
 
-SPLITS = (*SPLIT_FILES, "all")
-PARTS = ("train", "val", "test")
+SPLITS = (*SPLIT_FILES, "folder", "all")
 
 
 class IamLinesDataset(PreparedSplits):
@@ -53,18 +54,31 @@ class IamLinesDataset(PreparedSplits):
     Arguments: ``path`` (a folder of IAM's files, see :mod:`textrec_iam.sources`; default: the
     data mirror, else the host), ``source`` (``"official"``: FKI's line crops, with the user's
     registration; ``"fsdl"``: the FSDL repackaging's form scans, lines cropped from them),
-    ``split`` (``"aachen"``, ``"lwitlrt"`` or ``"all"``), ``height`` (pixels, 64), ``max_width``
-    (pixels, 2048: wider lines are squeezed to it), ``max_length`` (characters, 100: longer lines are skipped).
+    ``split`` (``"aachen"``, ``"lwitlrt"``, ``"folder"``: the folder's own ``splits/*.lst``, or
+    ``"all"``; default: ``"folder"`` for a folder with split lists, else ``"aachen"``), ``height``
+    (pixels, 64), ``max_width`` (pixels, 2048: wider lines are squeezed to it), ``max_length``
+    (characters, 100: longer lines are skipped).
+
+    A folder with a ``metadata.toml`` (a dataset version written by textrec-data) names its version
+    in :attr:`version` and adds the characters of its ``alphabet`` that IAM lacks to the label
+    alphabet, after IAM's and before the special tokens; elsewhere :attr:`version` is None.
     """
 
-    def __init__(self, *, path: str | None = None, source: str = "official", split: str = "aachen", height: int = 64,
-                 max_width: int = 2048, max_length: int = 100) -> None:
+    def __init__(self, *, path: str | None = None, source: str = "official", split: str | None = None,
+                 height: int = 64, max_width: int = 2048, max_length: int = 100) -> None:
         if path is not None and (not isinstance(path, str) or not path):
             raise ArgumentError("path", f"must be a non-empty string naming a folder, got {path!r}")
         if source not in SOURCES:
             raise ArgumentError("source", f"must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
-        if split not in SPLITS:
+        if split is not None and split not in SPLITS:
             raise ArgumentError("split", f"must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
+        folder_splits = read_folder_splits(Path(path)) if path is not None else None
+        if split is None:
+            split = "folder" if folder_splits is not None else "aachen"
+        if split == "folder" and folder_splits is None:
+            lists = ", ".join(map(split_list_path, PARTS))
+            raise ArgumentError("split", f"'folder' needs split lists in the folder ({lists} in {path}); it has none")
+        metadata = read_metadata(Path(path)) if path is not None else None
         check_integer("height", height, minimum=8)
         check_integer("max_width", max_width, minimum=8)
         check_integer("max_length", max_length, minimum=1)
@@ -74,7 +88,9 @@ class IamLinesDataset(PreparedSplits):
         self.height = height
         self.max_width = max_width
         self.max_length = max_length
-        self.mapping = IAM_MAPPING
+        self.mapping = IAM_MAPPING if metadata is None else with_characters(str(metadata.get("alphabet", "")))
+        self.version = None if metadata is None else version_label(metadata)
+        self._folder_splits = folder_splits
         self.splits = {}
 
     @property
@@ -109,6 +125,12 @@ class IamLinesDataset(PreparedSplits):
         """The line ids of each part in the chosen split that ``lines.txt`` has."""
         if self.split == "all":
             chosen = {"train": frozenset(), "val": frozenset(), "test": frozenset(records)}
+        elif self.split == "folder":
+            listed = self._folder_splits
+            check_forms_disjoint(listed, what=f"the split lists of {self.path}")
+            chosen = {part: ids & records.keys() for part, ids in listed.items()}
+            _warn(sum(len(ids) for ids in listed.values()) - sum(len(ids) for ids in chosen.values()),
+                  f"lines of the split lists of {self.path} are not in its lines.txt")
         else:
             listed = split_ids(self.split)
             chosen = {part: ids & records.keys() for part, ids in listed.items()}

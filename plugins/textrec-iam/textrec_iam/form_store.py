@@ -29,7 +29,7 @@ from textrec_core.errors import DataError
 from textrec_iam.archives import read_members
 from textrec_iam.form_xml import FormXml, XmlLine, parse_form_xml
 from textrec_iam.images import decode_image
-from textrec_iam.lines_txt import form_of
+from textrec_iam.layout import form_of
 
 #: Pixels (at full resolution) added around a line's box on every side.
 CROP_PADDING = 8

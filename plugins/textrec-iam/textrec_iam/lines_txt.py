@@ -13,15 +13,14 @@ Anything else is a :class:`~textrec_core.errors.DataError` naming the file and t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import attrs
 
 from textrec_core.errors import DataError
+from textrec_iam.layout import LINE_ID, form_of, image_path
 from textrec_iam.transcription import line_text
 
-_LINE_ID = re.compile(r"([a-z]\d\d)-(\d\d\d[a-z]?)-(\d\d)")
 _SEGMENTATIONS = ("ok", "err")
 
 
@@ -45,13 +44,7 @@ class LineRecord:
     @property
     def image_path(self) -> str:
         """The line image's path in IAM's layout, relative to the folder holding ``lines/``."""
-        group = self.line_id.split("-", 1)[0]
-        return f"lines/{group}/{self.form_id}/{self.line_id}.png"
-
-
-def form_of(line_id: str) -> str:
-    """The form id of an IAM line id."""
-    return line_id.rsplit("-", 1)[0]
+        return image_path(self.line_id)
 
 
 def parse_lines_txt(lines: Iterable[str], *, origin: str = "lines.txt") -> list[LineRecord]:
@@ -80,7 +73,7 @@ def _parse_line(line: str, *, where: str) -> LineRecord:
     if len(fields) != 9:
         raise DataError(f"{where}: expected 9 space-separated fields, got {len(fields)}: {line!r}")
     line_id, segmentation, *numbers, transcription = fields
-    if not _LINE_ID.fullmatch(line_id):
+    if not LINE_ID.fullmatch(line_id):
         raise DataError(f"{where}: malformed line id {line_id!r} (expected e.g. a01-000u-00)")
     if segmentation not in _SEGMENTATIONS:
         raise DataError(f"{where}: segmentation result must be 'ok' or 'err', got {segmentation!r}")

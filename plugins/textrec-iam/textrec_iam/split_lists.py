@@ -18,7 +18,7 @@ import hashlib
 from importlib import resources
 
 from textrec_core.errors import DataError
-from textrec_iam.lines_txt import form_of
+from textrec_iam.layout import form_of
 
 #: Split name -> dataset split -> the list files (under ``data/splits/<split name>/``) it joins.
 SPLIT_FILES: dict[str, dict[str, tuple[str, ...]]] = {

@@ -55,8 +55,12 @@ class LineStore(Protocol):
 
 
 def _decode(data: bytes) -> list[str]:
-    """IAM's text files are ASCII; ISO-8859-1 reads any byte, so a stray one cannot stop a parse."""
-    return data.decode("iso-8859-1").splitlines()
+    """The text lines of ``data``: UTF-8 (textrec's own folders, and IAM's ASCII), else ISO-8859-1,
+    which reads any byte, so a stray one cannot stop a parse."""
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1").splitlines()
 
 
 class FolderStore:

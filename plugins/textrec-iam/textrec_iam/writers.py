@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from textrec_core.errors import DataError
-from textrec_iam.lines_txt import form_of
+from textrec_iam.layout import form_of
 
 log = logging.getLogger("textrec.iam")
 
