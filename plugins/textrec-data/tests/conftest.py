@@ -103,9 +103,3 @@ def lab() -> types.ModuleType:
     """This module: its page and export helpers, for a test to call."""
     return sys.modules[__name__]
 
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Downloads land in a folder of the test, not the user's cache."""
-    monkeypatch.setenv("TEXTREC_DATA_DIR", str(tmp_path / "data-dir"))
-    return tmp_path / "data-dir"

@@ -40,7 +40,7 @@ def crops(version: Path) -> dict[str, np.ndarray]:
     return {p.stem: np.asarray(Image.open(p)) for p in sorted((version / "lines").rglob("*.png"))}
 
 
-def test_label_studio_round_trip_cuts_level_rotated_and_polygon_lines(lab, tmp_path, data_dir, capsys):
+def test_label_studio_round_trip_cuts_level_rotated_and_polygon_lines(lab, tmp_path, capsys):
     lab.draw_page(tmp_path / "media" / "upload" / "1" / "page.png")
     export = lab.write_json(tmp_path / "export.json", [lab.ls_task(1, "/data/upload/1/page.png", lab.three_lines())])
     assert run("import", export, tmp_path / "ds", "--images", tmp_path / "media") == 0
@@ -57,7 +57,7 @@ def test_label_studio_round_trip_cuts_level_rotated_and_polygon_lines(lab, tmp_p
     assert "3 lines from 1 pages" in out and "nothing excluded" in out and "dataset version v1" in out
 
 
-def test_dataturks_round_trip(lab, tmp_path, data_dir):
+def test_dataturks_round_trip(lab, tmp_path):
     lab.draw_page(tmp_path / "page.png")
     regions = [lab.dt_rectangle(lab.LEVEL, TEXTS[0]), lab.dt_polygon(lab.POLYGON, TEXTS[2])]
     page = lab.dataturks_page("page.png", regions)
@@ -69,7 +69,7 @@ def test_dataturks_round_trip(lab, tmp_path, data_dir):
     assert metadata(version)["source"]["format"] == "dataturks"
 
 
-def test_every_gate_counts_what_it_excludes(lab, tmp_path, data_dir, http_file_server, capsys):
+def test_every_gate_counts_what_it_excludes(lab, tmp_path, http_file_server, capsys):
     for name in ("a", "b", "c", "d"):
         lab.draw_page(tmp_path / f"{name}.png", seed=ord(name))
     (tmp_path / "broken.png").write_bytes(b"not an image")
@@ -115,7 +115,7 @@ def test_every_gate_counts_what_it_excludes(lab, tmp_path, data_dir, http_file_s
 POLYGON_BOX = Box(60, 250, 260, 50)
 
 
-def test_dataturks_review_status_and_rejections_are_gates(lab, tmp_path, data_dir):
+def test_dataturks_review_status_and_rejections_are_gates(lab, tmp_path):
     for name in ("a", "b", "c"):
         lab.draw_page(tmp_path / f"{name}.png", seed=ord(name))
     pages = [lab.dataturks_page("a.png", [lab.dt_rectangle(lab.LEVEL, "reviewed")]),
@@ -146,7 +146,7 @@ def test_an_export_in_neither_format_is_a_clear_error_that_writes_nothing(tmp_pa
     assert not (tmp_path / "ds").exists()
 
 
-def test_a_failed_import_leaves_no_version_and_no_temporary_folder(lab, tmp_path, data_dir, monkeypatch):
+def test_a_failed_import_leaves_no_version_and_no_temporary_folder(lab, tmp_path, monkeypatch):
     lab.draw_page(tmp_path / "a.png")
     export = lab.write_json(tmp_path / "export.json", [lab.ls_task(1, "a.png", lab.three_lines())])
 
@@ -159,7 +159,7 @@ def test_a_failed_import_leaves_no_version_and_no_temporary_folder(lab, tmp_path
     assert list((tmp_path / "ds").iterdir()) == []
 
 
-def test_new_versions_say_what_changed_and_leave_the_old_ones_as_they_were(lab, tmp_path, data_dir, capsys):
+def test_new_versions_say_what_changed_and_leave_the_old_ones_as_they_were(lab, tmp_path, capsys):
     for name in ("a", "b", "c"):
         lab.draw_page(tmp_path / f"{name}.png", seed=ord(name))
     first = lab.write_json(tmp_path / "one.json",
@@ -184,7 +184,7 @@ def test_new_versions_say_what_changed_and_leave_the_old_ones_as_they_were(lab, 
     assert listing[0].startswith("v1") and "+3 -3 ~1" in listing[1]
 
 
-def test_pages_never_cross_parts_and_keep_their_part_in_later_versions(lab, tmp_path, data_dir):
+def test_pages_never_cross_parts_and_keep_their_part_in_later_versions(lab, tmp_path):
     tasks = []
     for n in range(30):
         lab.draw_page(tmp_path / f"p{n}.png", seed=n)
@@ -209,7 +209,7 @@ def test_pages_never_cross_parts_and_keep_their_part_in_later_versions(lab, tmp_
     assert all(first[page] == part for page, part in second.items())
 
 
-def test_iam_lines_reads_a_version_with_its_own_split_version_and_alphabet(lab, tmp_path, data_dir):
+def test_iam_lines_reads_a_version_with_its_own_split_version_and_alphabet(lab, tmp_path):
     tasks = []
     for n in range(12):
         lab.draw_page(tmp_path / f"p{n}.png", seed=n)

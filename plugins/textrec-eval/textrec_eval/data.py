@@ -4,8 +4,10 @@ A config is a JSON object ``{"dataset": NAME, "dataset_args": {...}}`` naming a 
 its arguments are checked exactly as ``textrec-run`` checks them (against the factory's signature
 and type hints, then by the constructor), before any data is read. A folder holding
 ``ascii/lines.txt`` (IAM's layout: ``lines/`` with the crops beside it) stands for
-``{"dataset": "iam_lines", "dataset_args": {"path": FOLDER, "split": "all"}}`` (plugin textrec-iam).
-The split evaluated is always the dataset's ``test`` split.
+``{"dataset": "iam_lines", "dataset_args": {"path": FOLDER, "split": "all"}}`` (plugin textrec-iam),
+or, when it holds its own split lists (``splits/test.lst``: a dataset version textrec-data wrote),
+``{"dataset": "iam_lines", "dataset_args": {"path": FOLDER}}``, read with its own split.
+The split evaluated is the dataset's ``test`` split (``val`` with ``--split val``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ IAM_DATASET = "iam_lines"
 IAM_FOLDER_ARGUMENT = "path"
 #: The file that marks a folder in IAM's layout.
 IAM_MARKER = Path("ascii") / "lines.txt"
+#: The file that marks a folder with its own split (textrec_iam.layout's split lists).
+SPLIT_MARKER = Path("splits") / "test.lst"
 CONFIG_KEYS = ("dataset", "dataset_args")
 
 
@@ -43,7 +47,8 @@ def data_config(source: str) -> dict[str, Any]:
         return _checked_config(data)
     folder = Path(source)
     if folder.is_dir() and (folder / IAM_MARKER).is_file():
-        return {"dataset": IAM_DATASET, "dataset_args": {IAM_FOLDER_ARGUMENT: str(folder), "split": "all"}}
+        own_split = {} if (folder / SPLIT_MARKER).is_file() else {"split": "all"}
+        return {"dataset": IAM_DATASET, "dataset_args": {IAM_FOLDER_ARGUMENT: str(folder), **own_split}}
     problem = ("a folder without ascii/lines.txt" if folder.is_dir()
                else "no such folder" if not folder.exists() else "not a folder")
     raise ConfigError("DATA", f"expected a dataset config JSON object ('{{\"dataset\": NAME, \"dataset_args\": "
