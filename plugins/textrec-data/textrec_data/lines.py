@@ -83,7 +83,7 @@ def _page_lines(page: Page, image: np.ndarray, report: GateReport,
     for region in page.regions:
         shape = region.shape.in_pixels(cols, rows) if region.shape is not None else Box(0, 0, cols, rows)
         gate = region.problem or shape_problem(shape, cols, rows)
-        outline = region.shape.key() if region.shape is not None else "the whole page"
+        outline = shape.key()
         if gate is None and outline in outlines:
             gate = "duplicate_region"
         outlines.add(outline)

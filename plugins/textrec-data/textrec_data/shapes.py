@@ -41,8 +41,8 @@ class Box:
         return np.stack([origin, origin + u, origin + u + v, origin + v])
 
     def key(self) -> str:
-        """The box's identity on its page: coordinates to a tenth of a pixel (or of a percent)."""
-        return "box " + " ".join(f"{value:.1f}" for value in (self.x, self.y, self.width, self.height, self.rotation))
+        """The box's identity on its page: its numbers to six significant digits."""
+        return "box " + " ".join(f"{value:.6g}" for value in (self.x, self.y, self.width, self.height, self.rotation))
 
 
 @attrs.frozen
@@ -58,7 +58,7 @@ class Polygon:
         return np.array(self.points, dtype=np.float64).reshape(-1, 2)
 
     def key(self) -> str:
-        return "polygon " + " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+        return "polygon " + " ".join(f"{x:.6g},{y:.6g}" for x, y in self.points)
 
 
 Shape = Box | Polygon
