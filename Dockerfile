@@ -18,11 +18,12 @@ COPY textrec_core ./textrec_core
 # Only what a served line model needs: the web app, the line predictor, networks and models
 # (the core without its train extra: no wandb, no matplotlib).
 COPY plugins/textrec-web ./plugins/textrec-web
+COPY plugins/textrec-iam ./plugins/textrec-iam
 COPY plugins/textrec-lines ./plugins/textrec-lines
 COPY plugins/textrec-line-cnn ./plugins/textrec-line-cnn
 COPY plugins/textrec-lstm-ctc ./plugins/textrec-lstm-ctc
 COPY plugins/textrec-attention ./plugins/textrec-attention
-RUN pip install -c constraints.txt . ./plugins/textrec-web ./plugins/textrec-lines ./plugins/textrec-line-cnn \
+RUN pip install -c constraints.txt . ./plugins/textrec-web ./plugins/textrec-iam ./plugins/textrec-lines ./plugins/textrec-line-cnn \
         ./plugins/textrec-lstm-ctc ./plugins/textrec-attention \
     && rm -rf /src
 

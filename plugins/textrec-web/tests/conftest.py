@@ -102,6 +102,25 @@ def to_png() -> Callable[[np.ndarray], bytes]:
     return png_bytes
 
 
+@pytest.fixture(scope="session")
+def read_corrections() -> Callable[[Path], dict[str, tuple[str, np.ndarray]]]:
+    """``read_corrections(folder) -> {line id: (text, image)}``: a corrections folder as
+    ``IamLinesDataset(path=folder, split="all")`` reads it (images as it prepares them: 64 pixels
+    high, bright ink on dark)."""
+    from textrec_core.mapping import PAD
+    from textrec_iam import IamLinesDataset
+
+    def read(folder: Path) -> dict[str, tuple[str, np.ndarray]]:
+        dataset = IamLinesDataset(path=str(folder), split="all")
+        dataset.prepare()
+        assert not len(dataset.splits["train"]) and not len(dataset.splits["val"])
+        test, pad = dataset.splits["test"], dataset.mapping.index(PAD)
+        return {line_id: (dataset.mapping.decode([i for i in labels.tolist() if i != pad]), image)
+                for line_id, labels, image in zip(test.ids, test.labels, test.images)}
+
+    return read
+
+
 @dataclass
 class Reply:
     status: int
@@ -134,16 +153,19 @@ class Server:
         finally:
             connection.close()
 
-    def post_json(self, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return self.request("POST", "/v1/predict", json.dumps(payload).encode(),
+    def post_json(self, payload: Any, headers: dict[str, str] | None = None, path: str = "/v1/predict") -> Reply:
+        return self.request("POST", path, json.dumps(payload).encode(),
                             {"Content-Type": "application/json", **(headers or {})})
 
-    def upload(self, data: bytes, field_name: str = "file", filename: str = "line.png") -> Reply:
-        """POST ``data`` as a multipart/form-data file upload."""
+    def upload(self, data: bytes, field_name: str = "file", filename: str = "line.png", path: str = "/v1/predict",
+               fields: dict[str, str] | None = None) -> Reply:
+        """POST ``data`` as a multipart/form-data file upload, with the text ``fields`` before it."""
         boundary = uuid.uuid4().hex
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; filename=\"{filename}\"\r\n"
-                f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-        return self.request("POST", "/v1/predict", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
+                        for name, value in (fields or {}).items())
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; filename=\"{filename}\"\r\n"
+                 f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
     def log_lines(self) -> list[dict[str, Any]]:
         """The JSON lines the server has logged so far (other lines, such as gunicorn's, skipped)."""
@@ -214,6 +236,25 @@ def gunicorn_server(bundle, tmp_path_factory) -> Iterator[Server]:
                "textrec_web.wsgi:app"]
     env = server_env(TEXTREC_WEB_MODEL=str(bundle), TEXTREC_WEB_MAX_REQUEST_BYTES=str(GUNICORN_MAX_REQUEST_BYTES))
     server = start_server(command, env, port, tmp_path_factory.mktemp("gunicorn") / "stderr.log")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def corrections_folder(tmp_path_factory) -> Path:
+    """Where :func:`corrections_server` stores corrections (it creates the folder)."""
+    return tmp_path_factory.mktemp("corrections") / "folder"
+
+
+@pytest.fixture(scope="session")
+def corrections_server(bundle, corrections_folder, tmp_path_factory) -> Iterator[Server]:
+    """The production set-up with corrections on: gunicorn, two sync workers (two processes writing
+    one folder), ``TEXTREC_WEB_CORRECTIONS_DIR`` set to :func:`corrections_folder`."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
+               "textrec_web.wsgi:app"]
+    env = server_env(TEXTREC_WEB_MODEL=str(bundle), TEXTREC_WEB_CORRECTIONS_DIR=str(corrections_folder))
+    server = start_server(command, env, port, tmp_path_factory.mktemp("gunicorn-corrections") / "stderr.log")
     yield server
     stop_server(server)
 

@@ -43,9 +43,10 @@ def test_healthz_names_the_model_and_its_digest(gunicorn_server, bundle):
     assert reply.status == 200
     health = reply.json()
     digest = hashlib.sha256((bundle / "bundle.json").read_bytes() + (bundle / "weights.pt").read_bytes())
-    assert health == {"status": "ready", "model": {
+    assert health == {"status": "ready", "corrections": False, "model": {
         "bundle": str(bundle.resolve()), "model": "LineModel", "network": "line_cnn_all_conv",
-        "predictor": "LinePredictor", "input_shape": [28, 224], "digest": digest.hexdigest()[:16]}}
+        "predictor": "LinePredictor", "input_shape": [28, 224], "digest": digest.hexdigest()[:16],
+        "dataset_version": None}}
 
 
 @pytest.mark.parametrize("form", ["data_url", "bare_base64", "json_string", "text_plain", "upload", "raw_png"])
@@ -142,6 +143,9 @@ def test_unknown_paths_methods_and_the_disabled_url_fetch_answer_json(gunicorn_s
     error = assert_json_error(gunicorn_server.request("GET", "/v1/predict?image_url=http://127.0.0.1/x.png"),
                               403, "image_url_disabled")
     assert "TEXTREC_WEB_ALLOW_IMAGE_URL" in error["message"]
+    error = assert_json_error(gunicorn_server.upload(b"x", path="/v1/corrections", fields={"text": "a"}),
+                              403, "corrections_off")
+    assert "TEXTREC_WEB_CORRECTIONS_DIR" in error["message"]
 
 
 def test_concurrent_requests_are_all_answered_right(gunicorn_server, samples):
@@ -195,7 +199,7 @@ def test_the_workers_survived_every_bad_request(gunicorn_server, samples):
     assert gunicorn_server.process.poll() is None
     log = gunicorn_server.log_path.read_text()
     assert "Traceback" not in log and "exited" not in log.lower()
-    assert not [line for line in gunicorn_server.log_lines() if line["event"] != "predict"]
+    assert {line["event"] for line in gunicorn_server.log_lines()} <= {"predict", "correction"}  # no "error"
 
 
 def test_the_page_is_self_contained(gunicorn_server):
@@ -204,9 +208,33 @@ def test_the_page_is_self_contained(gunicorn_server):
     policy = reply.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     page = reply.body.decode()
-    for element in ("file", "canvas", "recognize", "clear", "pred", "conf", "error"):
+    for element in ("file", "canvas", "recognize", "clear", "pred", "conf", "error", "correction",
+                    "correction-text", "correct", "correction-answer"):
         assert f'id="{element}"' in page
     assert not re.search(r"https?:|[\"'(]//", page, re.IGNORECASE)  # no absolute or protocol-relative URL
     assert not re.search(r"<[^>]+\s(src|href)\s*=", page)  # no element loads anything
     assert "url(" not in page and "@import" not in page
     assert 'toDataURL("image/png")' in page and "pointerdown" in page
+
+
+def test_two_workers_storing_corrections_at_once_give_distinct_ids(corrections_server, corrections_folder, samples,
+                                                                   read_corrections):
+    assert corrections_server.request("GET", "/healthz").json()["corrections"] is True
+
+    def correct(i: int):
+        sample = samples[i % len(samples)]
+        if i % 2:
+            return i, corrections_server.upload(sample.png, path="/v1/corrections", fields={"text": f"line {i}"})
+        return i, corrections_server.post_json({"image": b64(sample.png), "text": f"line {i}"}, path="/v1/corrections")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(correct, range(24)))
+    assert all(reply.status == 201 for _, reply in results), [reply.body for _, reply in results]
+    stored = {reply.json()["line_id"]: f"line {i}" for i, reply in results}
+    assert len(stored) == 24  # no id given twice
+    lines = read_corrections(corrections_folder)
+    assert {line_id: text for line_id, (text, _) in lines.items() if line_id in stored} == stored
+    logged = [line for line in corrections_server.log_lines() if line.get("event") == "correction"]
+    assert {line["line_id"] for line in logged if line["status"] == 201} >= stored.keys()
+    bad = corrections_server.post_json({"image": b64(samples[0].png), "text": "a|b"}, path="/v1/corrections")
+    assert "'|'" in assert_json_error(bad, 400, "invalid_text")["message"]

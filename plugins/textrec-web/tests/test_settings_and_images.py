@@ -18,6 +18,7 @@ def test_defaults_are_safe():
     settings = Settings()
     assert settings.max_request_bytes == 2 * 1024 * 1024 and settings.max_image_pixels == 4_000_000
     assert settings.allow_image_url is False and settings.url_allow_hosts == ()
+    assert settings.corrections_dir is None and settings.corrections_max_mb == 100  # corrections off
 
 
 def test_environment_then_overrides():
@@ -41,9 +42,20 @@ def test_bad_environment_values_name_the_variable(env, message):
         Settings.from_env(env)
 
 
+def test_the_corrections_folder_from_the_environment_or_code(tmp_path):
+    settings = Settings.from_env({"TEXTREC_WEB_CORRECTIONS_DIR": " /srv/corrections ",
+                                  "TEXTREC_WEB_CORRECTIONS_MAX_MB": "250"})
+    assert (settings.corrections_dir, settings.corrections_max_mb) == ("/srv/corrections", 250)
+    assert Settings.from_env({"TEXTREC_WEB_CORRECTIONS_DIR": ""}).corrections_dir is None  # empty: off
+    assert Settings(corrections_dir=tmp_path).corrections_dir == str(tmp_path)
+    with pytest.raises(SettingsError, match="TEXTREC_WEB_CORRECTIONS_MAX_MB: expected a positive integer"):
+        Settings.from_env({"TEXTREC_WEB_CORRECTIONS_MAX_MB": "0"})
+
+
 def test_bad_values_in_code_are_refused():
     for bad in ({"max_image_side": -1}, {"max_request_bytes": True}, {"url_timeout": 0},
-                {"url_allow_hosts": "images.example"}, {"url_allow_hosts": ("",)}):
+                {"url_allow_hosts": "images.example"}, {"url_allow_hosts": ("",)}, {"corrections_dir": ""},
+                {"corrections_dir": 3}, {"corrections_max_mb": 0}):
         with pytest.raises(SettingsError):
             Settings(**bad)
 

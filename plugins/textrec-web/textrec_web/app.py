@@ -7,6 +7,7 @@ import os
 import flask
 
 from textrec_core.predictor import Predictor
+from textrec_web.corrections import CorrectionStore
 from textrec_web.errors import register_error_handlers
 from textrec_web.model import ServedModel
 from textrec_web.monitoring import install_request_tracking
@@ -21,17 +22,19 @@ def create_app(
 
     ``settings`` defaults to ``Settings()`` (the defaults; the environment is read only by the
     entry points, through ``Settings.from_env``). Loading errors propagate: textrec's
-    ``BundleError`` or ``UnknownComponentError``. Logging is not configured here (see
+    ``BundleError`` or ``UnknownComponentError``, and a ``SettingsError`` for a corrections folder
+    that cannot be written. Logging is not configured here (see
     :func:`textrec_web.monitoring.configure_logging`).
     """
     settings = settings if settings is not None else Settings()
     model = ServedModel.load(predictor_or_bundle_path)
+    corrections = CorrectionStore.from_settings(settings)
     app = flask.Flask("textrec_web")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     install_request_tracking(app)
     register_error_handlers(app)
-    register_routes(app, model, settings)
+    register_routes(app, model, settings, corrections)
 
     @app.after_request
     def no_sniffing(response: flask.Response) -> flask.Response:

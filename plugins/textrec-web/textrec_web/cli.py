@@ -27,8 +27,9 @@ USAGE_ERRORS = (SettingsError, BundleError, UnknownComponentError)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-serve",
-        description="Serve a textrec line model over HTTP (POST /v1/predict, GET /healthz, a drawing page at /) "
-        "with Flask's development server. In production run gunicorn: see docs/web.md.",
+        description="Serve a textrec line model over HTTP (POST /v1/predict, GET /healthz, a drawing page at /, "
+        "and POST /v1/corrections when --corrections-dir is given) with Flask's development server. In production "
+        "run gunicorn: see docs/web.md.",
         epilog="Every option below --port can also be set by the environment variable named in its help; "
         "an option overrides its variable.",
     )
@@ -93,6 +94,8 @@ def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _shown(default: Any) -> str:
+    if default is None:
+        return "none"
     if isinstance(default, tuple):
         return ",".join(default) or "none"
     return str(default).lower() if isinstance(default, bool) else str(default)

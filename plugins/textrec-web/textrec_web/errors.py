@@ -48,7 +48,8 @@ def register_error_handlers(app: flask.Flask) -> None:
         status = exc.code or 500
         request = flask.request
         if status == 404:
-            message = f"there is nothing at {request.path}; this service answers POST /v1/predict, GET /healthz, GET /"
+            message = (f"there is nothing at {request.path}; this service answers POST /v1/predict, "
+                       "POST /v1/corrections, GET /healthz, GET /")
         elif status == 405:
             allowed = ", ".join(getattr(exc, "valid_methods", None) or ())
             message = f"{request.method} is not allowed on {request.path} (allowed: {allowed})"

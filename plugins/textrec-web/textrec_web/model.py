@@ -56,9 +56,10 @@ class ServedModel:
 
 
 def bundle_identity(bundle: Bundle) -> dict[str, Any]:
-    """The bundle's path, model, network and predictor names, input shape, and ``digest``: the
-    first 16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt`` and, for an
-    ensemble, every file of its members (in path order)."""
+    """The bundle's path, model, network and predictor names, input shape, ``digest``: the first
+    16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt`` and, for an
+    ensemble, every file of its members (in path order), and its dataset versions
+    (:func:`dataset_versions`)."""
     digest = hashlib.sha256()
     root = Path(bundle.path)
     members = sorted(p for p in (root / MEMBERS_DIR).rglob("*") if p.is_file())
@@ -75,4 +76,27 @@ def bundle_identity(bundle: Bundle) -> dict[str, Any]:
         "predictor": meta["predictor"],
         "input_shape": list(meta["shapes"]["input_shape"]),
         "digest": digest.hexdigest()[:DIGEST_CHARS],
+        **dataset_versions(bundle),
     }
+
+
+def dataset_versions(bundle: Bundle) -> dict[str, Any]:
+    """``dataset_version``: the value of the key ``dataset_version`` in the bundle's ``bundle.json``
+    (None when absent). An ensemble (member bundles in ``members/0``, ``members/1``, ...) also gives
+    ``member_dataset_versions``, each member's value in member order; where its own ``bundle.json``
+    has none, its ``dataset_version`` is the members' when they all have the same, else None."""
+    own = bundle.meta.get("dataset_version")
+    members = member_bundles(Path(bundle.path))
+    if not members:
+        return {"dataset_version": own}
+    versions = [member.meta.get("dataset_version") for member in members]
+    if own is None and all(version == versions[0] for version in versions):
+        own = versions[0]
+    return {"dataset_version": own, "member_dataset_versions": versions}
+
+
+def member_bundles(root: Path) -> list[Bundle]:
+    """The member bundles of the ensemble bundle at ``root``, in member order (none for another bundle)."""
+    folder = root / MEMBERS_DIR
+    names = [p.name for p in folder.iterdir() if p.is_dir() and p.name.isdigit()] if folder.is_dir() else []
+    return [Bundle(folder / name) for name in sorted(names, key=int)]

@@ -3,8 +3,10 @@
 Each request gets an id: the incoming ``X-Request-Id`` header when it is sane (1 to 128 of
 ``A-Z a-z 0-9 . _ : -``), else a fresh random one; the id is sent back as ``X-Request-Id`` and
 quoted in error bodies. Each request to ``/v1/predict``, answered or refused, logs exactly one
-line ``{"event": "predict", ...}`` (fields in :func:`prediction_line`); an unexpected exception
-logs one ``{"event": "error", ...}`` line holding its traceback.
+line ``{"event": "predict", ...}`` (fields in :func:`request_line`), and each request to
+``/v1/corrections`` one line ``{"event": "correction", ...}`` (the same fields as far as they
+apply, and the stored ``line_id``; never the text); an unexpected exception logs one
+``{"event": "error", ...}`` line holding its traceback.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import flask
 LOGGER_NAME = "textrec.web"
 REQUEST_ID_HEADER = "X-Request-Id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-#: Endpoints whose every request logs a ``predict`` line.
-PREDICT_ENDPOINTS = frozenset({"predict"})
+#: Endpoints whose every request logs a line, and the line's event.
+LOGGED_ENDPOINTS = {"predict": "predict", "correct": "correction"}
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -35,7 +37,7 @@ def request_id() -> str | None:
 
 
 def record(**fields: Any) -> None:
-    """Add ``fields`` to the current request's ``predict`` log line."""
+    """Add ``fields`` to the current request's log line (``predict`` or ``correction``)."""
     flask.g.setdefault("monitor", {}).update(fields)
 
 
@@ -48,10 +50,11 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     log.log(level, json.dumps(line, default=str))
 
 
-def prediction_line(status: int) -> dict[str, Any]:
-    """The ``predict`` line's fields: ``method``, ``status``, ``latency_ms`` (request start to
+def request_line(status: int) -> dict[str, Any]:
+    """A request's log line fields: ``method``, ``status``, ``latency_ms`` (request start to
     answer), ``error`` (the error code, refused requests only) and what :func:`record` added:
-    ``source``, ``width``, ``height``, ``mean_intensity``, ``conf``, ``pred_length``."""
+    ``source``, ``bytes``, ``width``, ``height``, then for a prediction ``mean_intensity``, ``conf``,
+    ``pred_length`` (and ``agreement``), for a correction ``line_id``."""
     g = flask.g
     fields: dict[str, Any] = {"method": flask.request.method, "status": status,
                               "latency_ms": round((time.perf_counter() - g.started) * 1000, 2)}
@@ -62,7 +65,7 @@ def prediction_line(status: int) -> dict[str, Any]:
 
 
 def install_request_tracking(app: flask.Flask) -> None:
-    """Give each request of ``app`` an id and log a line for each prediction request."""
+    """Give each request of ``app`` an id and log a line for each prediction and correction request."""
 
     @app.before_request
     def start() -> None:
@@ -74,8 +77,9 @@ def install_request_tracking(app: flask.Flask) -> None:
     def finish(response: flask.Response) -> flask.Response:
         if flask.g.get("request_id"):
             response.headers[REQUEST_ID_HEADER] = flask.g.request_id
-        if flask.request.endpoint in PREDICT_ENDPOINTS and "started" in flask.g:
-            log_event("predict", **prediction_line(response.status_code))
+        event = LOGGED_ENDPOINTS.get(flask.request.endpoint or "")
+        if event and "started" in flask.g:
+            log_event(event, **request_line(response.status_code))
         return response
 
 

@@ -4,7 +4,7 @@ Every field can be set by an environment variable ``TEXTREC_WEB_<FIELD>`` (``max
 is ``TEXTREC_WEB_MAX_REQUEST_BYTES``) and by the ``textrec-serve`` option ``--<field>`` with
 dashes; an option overrides the variable, which overrides the default. Values are written the
 same way in both places: integers and seconds as numbers, booleans as ``1/true/yes/on`` or
-``0/false/no/off``, host lists comma-separated.
+``0/false/no/off``, host lists comma-separated, folders as paths (empty: unset).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _setting(default: Any, metavar: str, help: str) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Limits applied to every request. Construction validates; invalid values raise :class:`SettingsError`."""
+    """The service's limits and switches. Construction validates; invalid values raise :class:`SettingsError`."""
 
     max_request_bytes: int = _setting(
         2 * MIB, "BYTES", "largest request body accepted, in bytes (larger: 413); base64 in JSON adds a third, so a "
@@ -46,9 +46,14 @@ class Settings:
         "required when image URLs are allowed")
     url_timeout: float = _setting(5.0, "SECONDS", "seconds allowed for fetching one image URL")
     url_max_bytes: int = _setting(2 * MIB, "BYTES", "largest image fetched from a URL, in bytes")
+    corrections_dir: str | None = _setting(
+        None, "FOLDER", "folder where POST /v1/corrections stores corrected readings as labeled lines in IAM's "
+        "layout (created if missing); unset: corrections are off")
+    corrections_max_mb: int = _setting(
+        100, "MIB", "largest size of the corrections folder, in MiB; a correction that would pass it is refused (507)")
 
     def __post_init__(self) -> None:
-        for name in ("max_request_bytes", "max_image_pixels", "max_image_side", "url_max_bytes"):
+        for name in ("max_request_bytes", "max_image_pixels", "max_image_side", "url_max_bytes", "corrections_max_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise SettingsError(f"{name} must be a positive integer, got {value!r}")
@@ -65,6 +70,12 @@ class Settings:
                 f"allow_image_url is on but url_allow_hosts is empty: name the hosts images may come from "
                 f"({env_name('url_allow_hosts')} or --url-allow-hosts)"
             )
+        if self.corrections_dir is not None:  # a str or os.PathLike path, kept as str
+            folder = os.fspath(self.corrections_dir) if isinstance(self.corrections_dir, os.PathLike) else \
+                self.corrections_dir
+            if not isinstance(folder, str) or not folder.strip():
+                raise SettingsError(f"corrections_dir must be a folder path or None, got {self.corrections_dir!r}")
+            object.__setattr__(self, "corrections_dir", folder)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -121,6 +132,11 @@ def parse_hosts(text: str) -> tuple[str, ...]:
     return tuple(host.strip().lower() for host in text.split(",") if host.strip())
 
 
+def parse_folder(text: str) -> str | None:
+    """A folder path; empty (or only spaces) means unset."""
+    return text.strip() or None
+
+
 #: How each field is read from its text form (environment variable or command-line option).
 PARSERS: dict[str, Callable[[str], Any]] = {
     "max_request_bytes": parse_positive_int,
@@ -130,4 +146,6 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "url_allow_hosts": parse_hosts,
     "url_timeout": parse_positive_float,
     "url_max_bytes": parse_positive_int,
+    "corrections_dir": parse_folder,
+    "corrections_max_mb": parse_positive_int,
 }
