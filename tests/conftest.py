@@ -5,10 +5,14 @@
 - the dataset ``Stripes`` (alias ``stripes``): two classes told apart at a glance, ``|`` (a
   vertical bar) and ``-`` (a horizontal one), on small square images; it records every
   ``prepare()`` call in ``Stripes.prepared``;
-- the network ``toy_mlp``: one hidden layer;
+- the network ``toy_mlp``: one hidden layer, its output layer declared class-indexed;
 - the model ``ToyClassifier`` (alias ``toy``): cross-entropy, ``loss`` and ``accuracy``, one
   model argument (``temperature``, which decoding divides the logits by);
 - the predictor ``ToyPredictor``.
+
+It also returns, unregistered (a test that needs it registers it), the dataset ``Crosses``: ``+``
+(both bars) and ``-``, an alphabet that keeps one of ``Stripes``' characters, adds one and drops
+one; its ``version`` is ``"crosses v1"``.
 
 ``plugin_of(hook, name)`` registers a plugin whose ``textrec_register_components`` is
 ``hook(register)``, for one test. (Test modules are not importable from one another under
@@ -37,15 +41,17 @@ from textrec_core.services.images import ink_bright, to_grayscale
 MAPPING = CharacterMapping(["|", "-"])
 
 
-def stripe_image(label: int, side: int, position: int, noise: np.ndarray | None = None) -> np.ndarray:
+def stripe_image(label: int, side: int, position: int, noise: np.ndarray | None = None, *,
+                 cross: bool = False) -> np.ndarray:
     """A uint8 ``side`` x ``side`` image: a bright bar at ``position``, vertical for label 0
-    (``|``), horizontal for label 1 (``-``), over ``noise`` (dark) if given."""
+    (``|``), horizontal for label 1 (``-``), over ``noise`` (dark) if given; with ``cross``, label
+    0 has both bars (``+``)."""
     image = np.zeros((side, side), dtype=np.uint8) if noise is None else noise.copy()
     bar = slice(max(position - 1, 0), position + 1)
     span = slice(2, side - 2)
     if label == 0:
         image[span, bar] = 255
-    else:
+    if label == 1 or cross:
         image[bar, span] = 255
     return image
 
@@ -55,6 +61,7 @@ class Stripes(PreparedSplits):
 
     #: Every instance whose ``prepare()`` ran (the ``toy`` fixture gives each test its own list).
     prepared: ClassVar[list[Stripes]] = []
+    mapping: ClassVar[CharacterMapping] = MAPPING
 
     def __init__(self, *, size: int = 300, side: int = 12) -> None:
         if size < 30:
@@ -66,7 +73,7 @@ class Stripes(PreparedSplits):
 
     @property
     def shapes(self) -> DataShapes:
-        return DataShapes((self.side, self.side), (), MAPPING)
+        return DataShapes((self.side, self.side), (), self.mapping)
 
     def prepare(self) -> None:
         type(self).prepared.append(self)
@@ -74,13 +81,35 @@ class Stripes(PreparedSplits):
         labels = rng.integers(0, 2, self.size)
         positions = rng.integers(3, self.side - 3, self.size)
         noise = rng.integers(0, 60, (self.size, self.side, self.side)).astype(np.uint8)
-        images = np.stack([stripe_image(int(label), self.side, int(p), n)
-                           for label, p, n in zip(labels, positions, noise)])
+        images = np.stack([self.draw(int(label), int(p), n) for label, p, n in zip(labels, positions, noise)])
         train, val = int(self.size * 0.6), int(self.size * 0.8)
         self.splits = {
             name: TensorSplit(torch.from_numpy(images[part]), torch.from_numpy(labels[part]))
             for name, part in (("train", slice(0, train)), ("val", slice(train, val)), ("test", slice(val, None)))
         }
+
+    def draw(self, label: int, position: int, noise: np.ndarray) -> np.ndarray:
+        return stripe_image(label, self.side, position, noise)
+
+
+class Crosses(Stripes):
+    """``+`` (a vertical and a horizontal bar) and ``-`` (a horizontal bar): of ``Stripes``'
+    alphabet it keeps ``-`` (at another index), adds ``+`` and drops ``|``."""
+
+    mapping: ClassVar[CharacterMapping] = CharacterMapping(["+", "-"])
+
+    def prepare(self) -> None:
+        super().prepare()
+        self.version = "crosses v1"
+
+    def draw(self, label: int, position: int, noise: np.ndarray) -> np.ndarray:
+        return stripe_image(label, self.side, position, noise, cross=True)
+
+
+class ToyMlp(nn.Sequential):
+    """``toy_mlp``'s layers; the last scores the classes."""
+
+    class_indexed = {"3.weight": 0, "3.bias": 0}
 
 
 def toy_mlp(shapes: DataShapes, *, hidden: int = 16) -> nn.Module:
@@ -90,8 +119,7 @@ def toy_mlp(shapes: DataShapes, *, hidden: int = 16) -> nn.Module:
     if shapes.output_shape != ():
         raise ValueError(f"toy_mlp classifies single characters, not output shape {shapes.output_shape}")
     height, width = shapes.input_shape
-    return nn.Sequential(nn.Flatten(), nn.Linear(height * width, hidden), nn.ReLU(),
-                         nn.Linear(hidden, shapes.num_classes))
+    return ToyMlp(nn.Flatten(), nn.Linear(height * width, hidden), nn.ReLU(), nn.Linear(hidden, shapes.num_classes))
 
 
 class ToyClassifier(TorchModel):
@@ -171,6 +199,6 @@ def toy(plugin_of: Callable[..., str]) -> types.SimpleNamespace:
         data.update(fields)
         return json.dumps(data)
 
-    return types.SimpleNamespace(Stripes=stripes, toy_mlp=toy_mlp, ToyClassifier=ToyClassifier,
+    return types.SimpleNamespace(Stripes=stripes, Crosses=Crosses, toy_mlp=toy_mlp, ToyClassifier=ToyClassifier,
                                  ToyPredictor=ToyPredictor, mapping=MAPPING, stripe_image=stripe_image,
                                  config=config, plugin_of=plugin_of)

@@ -27,6 +27,7 @@ from textrec_core.plugins import get_host  # noqa: E402
 
 def textrec_register_components(register: Any) -> None:
     register.dataset(conftest.Stripes, aliases=("stripes",))
+    register.dataset(conftest.Crosses, aliases=("crosses",))
     register.network(conftest.toy_mlp)
     register.model(conftest.ToyClassifier, aliases=("toy",))
     register.model(DroppingToy, aliases=("dropping_toy",))

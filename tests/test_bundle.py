@@ -70,6 +70,15 @@ def test_version_2_round_trip(toy, model, saved, tmp_path):
     assert [c for _, c in served] == pytest.approx([c for _, c in direct])
 
 
+def test_provenance_is_read_back_and_absent_means_none(model, saved, tmp_path):
+    assert (Bundle(saved).dataset_version, Bundle(saved).init_from) == (None, None)  # as bundles saved before it
+    origin = {"path": "/models/base", "sha256": "ab" * 32}
+    recorded = model.save(tmp_path / "tuned", **META, dataset_version="receipts v3 sha256:0123456789ab",
+                          init_from=origin)
+    assert Bundle(recorded).dataset_version == "receipts v3 sha256:0123456789ab"
+    assert Bundle(recorded).init_from == origin
+
+
 def test_saving_again_replaces_the_bundle(toy, model, saved):
     with torch.no_grad():
         for parameter in model.network.parameters():

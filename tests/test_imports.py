@@ -174,8 +174,8 @@ def test_loading_a_predictor_and_predicting_import_no_training_stack(tmp_path):
 
 CONTRACTS = {"textrec_core.protocols", "textrec_core.mapping", "textrec_core.errors"}
 INFERENCE = {"textrec_core.bundle", "textrec_core.predictor"}
-TRAINING_SIDE = {"textrec_core.training", "textrec_core.experiment", "textrec_core.reports", "textrec_core.tracking",
-                 "textrec_core.cli"}
+TRAINING_SIDE = {"textrec_core.training", "textrec_core.experiment", "textrec_core.finetune", "textrec_core.reports",
+                 "textrec_core.tracking", "textrec_core.cli"}
 
 
 def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:

@@ -1,6 +1,7 @@
 """Checkpoints and ``textrec-run --resume``: the random states round-trip, a checkpoint is read with
 ``weights_only=True``, and a run killed by SIGKILL mid-epoch and resumed ends exactly as the same
-run left alone (same history, test metrics and weights)."""
+run left alone (same history, test metrics and weights), also a run started from a bundle
+(``train_args.init_from``), which resumes from its checkpoint without reading the bundle again."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import numpy as np
 import pytest
 import torch
 
+from textrec_core.bundle import WEIGHTS_FILE, Bundle
 from textrec_core.checkpoint import CHECKPOINT_FILE, load_checkpoint, random_states, restore_random_states
 from textrec_core.errors import TextrecError
+from textrec_core.services.download import sha256_file
 
 CHILD = Path(__file__).resolve().parent / "resume_child.py"
 #: 640 stripes: 384 training samples, 12 steps of 32 per epoch; dropout in the toy's training step.
@@ -62,6 +65,33 @@ def test_a_run_killed_mid_epoch_and_resumed_ends_as_the_run_left_alone(tmp_path)
     assert weights.keys() == expected_weights.keys()
     assert all(torch.equal(weights[key], expected_weights[key]) for key in weights)
     assert not (tmp_path / "unused").exists()  # a resumed run stays in its own folder
+
+
+def test_a_run_started_from_a_bundle_resumes_from_its_checkpoint_without_the_bundle(tmp_path):
+    first = textrec_run(tmp_path / "first", json.dumps({**CONFIG, "train_args": {**CONFIG["train_args"], "epochs": 1}}))
+    assert first.returncode == 0, first.stderr
+    (first_dir,) = (tmp_path / "first").iterdir()
+    bundle = first_dir / "model"
+    record = {"path": str(bundle.resolve()), "sha256": sha256_file(bundle / WEIGHTS_FILE)}
+    config = {**CONFIG, "dataset": "crosses", "train_args": {**CONFIG["train_args"], "epochs": 3,
+                                                             "init_from": str(bundle)}}
+    alone = textrec_run(tmp_path / "alone", json.dumps(config))
+    assert alone.returncode == 0, alone.stderr
+    killed = textrec_run(tmp_path / "killed", json.dumps(config), kill_at_step=STEPS_PER_EPOCH + 5)
+    assert killed.returncode == -signal.SIGKILL
+    (run_dir,) = (tmp_path / "killed").iterdir()
+    bundle.rename(tmp_path / "moved")  # a resumed run continues from its checkpoint and never reads the bundle
+    resumed = textrec_run(tmp_path / "unused", "--resume", str(run_dir))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch 1 of 3" in (run_dir / "run.log").read_text()
+    (alone_dir,) = (tmp_path / "alone").iterdir()
+    history, test, weights = outcome(run_dir)
+    expected_history, expected_test, expected_weights = outcome(alone_dir)
+    assert history == expected_history and test == expected_test
+    assert all(torch.equal(weights[key], expected_weights[key]) for key in expected_weights)
+    for finished in (run_dir, alone_dir):
+        assert Bundle(finished / "model").init_from == record
+        assert Bundle(finished / "model").dataset_version == "crosses v1"
 
 
 def test_a_finished_run_resumed_trains_no_more(tmp_path):

@@ -3,7 +3,10 @@
 Layout::
 
     bundle.json   format, version, model/network/predictor names, network_args, model_args,
-                  shapes, mapping, config, metrics
+                  shapes, mapping, config, metrics; from ``textrec-run`` also
+                  ``dataset_version`` (the training dataset's ``version``, or null) and
+                  ``init_from`` (``{"path", "sha256"}`` of the bundle it was fine-tuned from and
+                  of that bundle's weights file, or null)
     weights.pt    the network's state_dict (``torch.save``; read with ``weights_only=True``)
 
 Version 2 always records ``model_args``, so a bundle decodes the way its model was configured.
@@ -115,6 +118,19 @@ class Bundle:
     @property
     def metrics(self) -> dict[str, float]:
         return dict(self.meta.get("metrics", {}))
+
+    @property
+    def dataset_version(self) -> str | None:
+        """The ``version`` of the dataset the model was trained on; None when it had none (or the
+        bundle does not say)."""
+        return self.meta.get("dataset_version")
+
+    @property
+    def init_from(self) -> dict[str, str] | None:
+        """``{"path": ..., "sha256": ...}`` of the bundle this one was fine-tuned from (the SHA-256
+        of its weights file); None when it was trained from fresh weights (or does not say)."""
+        origin = self.meta.get("init_from")
+        return dict(origin) if origin is not None else None
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         weights = self.path / WEIGHTS_FILE

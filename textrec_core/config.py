@@ -37,7 +37,11 @@ class TrainArgs:
     float32 otherwise; ``float32`` never autocasts. ``max_grad_norm`` clips the global norm of
     the gradients to that value before every step (default: no clipping); recurrent and
     attention networks train more stably with it (around 1). ``prefetch`` batches are drawn and
-    augmented ahead of the training step by a background thread (0: on the training thread)."""
+    augmented ahead of the training step by a background thread (0: on the training thread).
+    ``init_from`` is the path of a saved model bundle to start from instead of fresh weights
+    (fine-tuning; :mod:`textrec_core.finetune`): the network must be the bundle's, the
+    ``network_args`` the config leaves out are the bundle's, and the dataset's alphabet may differ
+    from the bundle's (the output rows of shared characters are kept)."""
 
     batch_size: int = 256
     epochs: int = 16
@@ -50,6 +54,7 @@ class TrainArgs:
     max_minutes: float | None = None
     max_grad_norm: float | None = None
     prefetch: int = 2
+    init_from: str | None = None
 
 
 @attrs.define
@@ -86,6 +91,7 @@ _RANGES: dict[str, tuple[str, typing.Callable[[Any], bool]]] = {
     "max_minutes": ("must be positive", lambda v: v is None or v > 0),
     "max_grad_norm": ("must be positive", lambda v: v is None or v > 0),
     "prefetch": ("must be 0 (off) or more", lambda v: v >= 0),
+    "init_from": ("must be the path of a model bundle", lambda v: v is None or bool(v.strip())),
 }
 
 

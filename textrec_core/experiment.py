@@ -15,6 +15,7 @@ import attrs
 import torch
 
 from textrec_core import distributed
+from textrec_core.bundle import Bundle
 from textrec_core.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from textrec_core.components import Components
 from textrec_core.config import (
@@ -26,6 +27,7 @@ from textrec_core.config import (
     with_train_defaults,
 )
 from textrec_core.errors import ArgumentError, ConfigError, TextrecError
+from textrec_core.finetune import Start, inherit_network_args, open_bundle, start_from
 from textrec_core.plugins import components, load_errors
 from textrec_core.protocols import Augmenter, Dataset, Model
 from textrec_core.reports import CONFIG_FILE, RunFolder
@@ -40,7 +42,8 @@ TRAIN_EXTRA = ("matplotlib", "wandb")
 
 @attrs.define
 class Resolved:
-    """An experiment's factories, their canonical names and fully resolved (defaults filled) arguments."""
+    """An experiment's factories, their canonical names and fully resolved (defaults filled)
+    arguments; ``init_from``: the checked bundle the network starts from (None: fresh weights)."""
 
     config: ExperimentConfig
     names: dict[str, str]
@@ -51,6 +54,7 @@ class Resolved:
     model_args: dict[str, Any]
     network_args: dict[str, Any]
     augmenters: list[tuple[Any, dict[str, Any]]]
+    init_from: Bundle | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = unstructure_config(self.config)
@@ -60,28 +64,40 @@ class Resolved:
 
 @attrs.define
 class Built:
-    """An experiment's components, constructed and checked; the dataset is not prepared yet."""
+    """An experiment's components, constructed and checked; the dataset is not prepared yet.
+    ``start`` says where the network's weights came from when it started from a bundle."""
 
     resolved: Resolved
     dataset: Dataset
     model: Model
     augmenters: list[Augmenter]
+    start: Start | None = None
 
 
-def resolve(config: ExperimentConfig, table: Components) -> Resolved:
-    """Look up every component and check its arguments (raises ConfigError / UnknownComponentError)."""
+def resolve(config: ExperimentConfig, table: Components, *, resumed: bool = False) -> Resolved:
+    """Look up every component and check its arguments (raises ConfigError / UnknownComponentError).
+
+    With ``train_args.init_from``, the bundle is opened and checked against the config and the
+    ``network_args`` the config leaves out are the bundle's (:mod:`textrec_core.finetune`); a
+    ``resumed`` run, whose weights come from its checkpoint (and whose recorded config holds every
+    network argument), does not read the bundle."""
     entries = {kind: table[kind].get(getattr(config, kind)) for kind in ("dataset", "model", "network")}
     augmenters = []
     for i, spec in enumerate(config.augmenters):
         factory = table.get("augmenter", spec.name)
         augmenters.append((factory, resolve_args(factory, spec.args, path=f"augmenters.{i}.args", name=spec.name)))
     dataset, model, network = (entries[kind].obj for kind in ("dataset", "model", "network"))
+    network_args = resolve_args(network, config.network_args, path="network_args", name=config.network, skip=1)
+    init_from = None
+    if config.train_args.init_from is not None and not resumed:
+        init_from = open_bundle(config.train_args.init_from, entries["network"].name)
+        network_args = inherit_network_args(init_from, network, config.network,
+                                            {key: network_args[key] for key in config.network_args})
     return Resolved(
         config, {kind: entry.name for kind, entry in entries.items()}, dataset, model, network,
         resolve_args(dataset, config.dataset_args, path="dataset_args", name=config.dataset),
         resolve_args(model, config.model_args, path="model_args", name=config.model, skip=2),
-        resolve_args(network, config.network_args, path="network_args", name=config.network, skip=1),
-        augmenters,
+        network_args, augmenters, init_from,
     )
 
 
@@ -100,14 +116,27 @@ def construct(path: str, factory: Callable[..., Any], /, *args: Any, **kwargs: A
 
 def build(resolved: Resolved) -> Built:
     """Construct the dataset, network, model and augmenters from ``dataset.shapes``, without
-    reading any data: every bad argument is a :class:`ConfigError` before any work."""
+    reading any data: every bad argument is a :class:`ConfigError` before any work. A network
+    starting from a bundle (``resolved.init_from``) gets its weights, remapped to the dataset's
+    alphabet (:func:`~textrec_core.finetune.start_from`)."""
     dataset = construct("dataset_args", resolved.dataset, **resolved.dataset_args)
     shapes = construct("dataset_args", lambda: dataset.shapes)
     network = construct("network_args", resolved.network, shapes, **resolved.network_args)
+    start = start_from(network, resolved.init_from, shapes) if resolved.init_from is not None else None
     model = construct("model_args", resolved.model, dataset, network, **resolved.model_args)
     augmenters = [construct(f"augmenters.{i}.args", factory, **args)
                   for i, (factory, args) in enumerate(resolved.augmenters)]
-    return Built(resolved, dataset, model, augmenters)
+    return Built(resolved, dataset, model, augmenters, start)
+
+
+def dataset_version(dataset: Dataset) -> str | None:
+    """The prepared ``dataset``'s optional ``version`` (see :class:`~textrec_core.protocols.Dataset`),
+    None when it has none; ``TypeError`` for a version that is neither a string nor None."""
+    version = getattr(dataset, "version", None)
+    if version is not None and not isinstance(version, str):
+        raise TypeError(f"{type(dataset).__name__}.version must be a string or None, got "
+                        f"{type(version).__name__} ({version!r})")
+    return version
 
 
 def load_config(config_source: str, table: Components) -> ExperimentConfig:
@@ -189,7 +218,7 @@ def _run_built(config: ExperimentConfig, table: Components, device: torch.device
     """Build, prepare and train the loaded ``config``; ranks other than 0 only train alongside rank 0."""
     train_args = config.train_args
     seed_everything(train_args.seed)
-    built = build(resolve(config, table))
+    built = build(resolve(config, table, resumed=resume is not None))
     try:
         built.dataset.prepare()
     except ArgumentError as exc:
@@ -204,16 +233,23 @@ def _run_built(config: ExperimentConfig, table: Components, device: torch.device
              f" (from {built.resolved.names['network']}'s recipe where the config sets none: "
              f"{', '.join(recipe)})" if recipe else "")
 
+    version = dataset_version(built.dataset)
     if resume is not None:
         run = RunFolder.reopen(resume, checkpoint["progress"]["history"])
+        started = run.read_provenance() or {"dataset_version": version, "init_from": None}
     else:
         run = RunFolder(config.dataset, config.network, runs_dir)
         run.write_config(built.resolved.as_dict())
+        started = {"dataset_version": version, "init_from": built.start.record() if built.start else None}
+        run.write_provenance(**started)
     handler = logging.FileHandler(run.log_file, encoding="utf-8")
     log.addHandler(handler)
     try:
+        if version != started["dataset_version"]:
+            log.warning("warning: the dataset is version %s now, but the run started on %s; the bundle records "
+                        "the version it is tested on now", version, started["dataset_version"])
         return _train(run, built, device, save=save, use_wandb=use_wandb, progress=progress, resume=checkpoint,
-                      callbacks=callbacks)
+                      callbacks=callbacks, init_from=started["init_from"], dataset_version=version)
     finally:
         log.removeHandler(handler)
         handler.close()
@@ -248,8 +284,8 @@ def sample_predictions(model: Model, split: Any, count: int = 32) -> list[dict[s
 
 
 def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, use_wandb: bool,
-           progress: bool, resume: dict[str, Any] | None = None,
-           callbacks: Sequence[Callback] = ()) -> dict[str, Any]:
+           progress: bool, resume: dict[str, Any] | None, callbacks: Sequence[Callback],
+           init_from: dict[str, str] | None, dataset_version: str | None) -> dict[str, Any]:
     resolved, dataset, model = built.resolved, built.dataset, built.model
     config_dict = resolved.as_dict()
     lazy = torch.nn.parameter.UninitializedParameter
@@ -258,6 +294,8 @@ def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, us
     log.info("%s + %s (%s parameters) on %s: %d train / %d val / %d test samples",
              resolved.names["model"], resolved.names["network"], f"{params:,}",
              device, len(dataset.train), len(dataset.val), len(dataset.test))
+    if built.start is not None:
+        log.info("%s", built.start)
     mode = wandb_mode(disabled=not use_wandb)
     name = run.path.name + ("-resumed" if resume is not None else "")
     tracker = None if mode == "disabled" else WandbTracker(config_dict, run.path, mode, name)
@@ -283,6 +321,7 @@ def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, us
         bundle = model.save(
             Path(run.path) / "model", model=resolved.names["model"], network=resolved.names["network"],
             network_args=resolved.network_args, model_args=resolved.model_args, config=config_dict, metrics=test,
+            dataset_version=dataset_version, init_from=init_from,
         )
         summary["bundle"] = bundle
         print(f"saved model bundle: {bundle}")

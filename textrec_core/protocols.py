@@ -63,6 +63,11 @@ class Dataset(Protocol):
     alphabet, ``shapes.mapping``) is available at once, so networks and models can be built and
     checked before any data is read. ``prepare()`` downloads, verifies and caches whatever is
     needed and must be called before the splits are read; it is idempotent and cheap once cached.
+
+    Optionally a dataset has a ``version``: a string naming the exact data it serves (e.g.
+    ``"receipts v3 sha256:0123456789ab"``), or None. It is read after ``prepare()`` (which may set
+    it) with ``getattr(dataset, "version", None)``, so a dataset without the attribute has none;
+    ``textrec-run`` records it in the run folder and as ``dataset_version`` in the bundle.
     """
 
     @property
@@ -88,9 +93,29 @@ class Network(Protocol):
     (sequence models document their own output layout). Keyword arguments carry type hints:
     the config layer checks ``network_args`` against them; a bad value raises
     :class:`~textrec_core.errors.ArgumentError` naming the argument.
+
+    A module that can be fine-tuned on another alphabet (``train_args.init_from``) declares its
+    tensors indexed by the alphabet: see :class:`ClassIndexed`.
     """
 
     def __call__(self, shapes: DataShapes, /, **network_args: Any) -> torch.nn.Module: ...
+
+
+@runtime_checkable
+class ClassIndexed(Protocol):
+    """Optional, on any module of a network: which of the module's own tensors are indexed by the
+    label alphabet, and along which dimension.
+
+    ``class_indexed`` maps keys of the module's ``state_dict`` (relative to the module, such as
+    ``"classifier.1.weight"``) to the dimension whose index is a label index (an output layer's
+    weight and bias rows, a decoder's token embedding: 0). A class attribute, or a property where
+    the keys depend on the arguments. When a network is started from a bundle of another alphabet
+    (:mod:`textrec_core.finetune`), these tensors are remapped token by token and every other
+    tensor is copied as it is; a network none of whose modules declare any can only start from a
+    bundle of the same alphabet.
+    """
+
+    class_indexed: Mapping[str, int]
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from textrec_core.services.fileio import atomic_write, write_json
 
 ENV_RUNS_DIR = "TEXTREC_RUNS_DIR"
 CONFIG_FILE = "config.json"
+#: What a run started from, beside its config: ``{"dataset_version": ..., "init_from": ...}``.
+PROVENANCE_FILE = "provenance.json"
 
 
 def pyplot():
@@ -25,9 +28,13 @@ def pyplot():
 
 
 class RunFolder:
-    """``<runs>/<timestamp>-<dataset>-<network>/`` holding ``config.json``, ``metrics.json``,
-    ``run.log``, ``checkpoint.pt``, ``training_curves.png`` and model-specific plots. ``<runs>`` is
-    ``$TEXTREC_RUNS_DIR`` or ``./runs``."""
+    """``<runs>/<timestamp>-<dataset>-<network>/`` holding ``config.json``, ``provenance.json``,
+    ``metrics.json``, ``run.log``, ``checkpoint.pt``, ``training_curves.png`` and model-specific
+    plots. ``<runs>`` is ``$TEXTREC_RUNS_DIR`` or ``./runs``.
+
+    ``config.json`` is the resolved config (what ``--resume`` reads back); ``provenance.json`` what
+    the run started from: the prepared dataset's ``dataset_version`` and ``init_from``, the
+    ``{"path", "sha256"}`` of the bundle whose weights it started from (both null when none)."""
 
     def __init__(self, dataset: str, network: str, root: Path | None = None) -> None:
         root = Path(root or os.environ.get(ENV_RUNS_DIR) or "runs")
@@ -60,6 +67,15 @@ class RunFolder:
 
     def write_config(self, config: dict[str, Any]) -> None:
         write_json(self.path / CONFIG_FILE, config)
+
+    def write_provenance(self, *, dataset_version: str | None, init_from: dict[str, str] | None) -> None:
+        write_json(self.path / PROVENANCE_FILE, {"dataset_version": dataset_version, "init_from": init_from})
+
+    def read_provenance(self) -> dict[str, Any] | None:
+        """What :meth:`write_provenance` wrote; None for a run folder without it (made by a textrec
+        that recorded none)."""
+        path = self.path / PROVENANCE_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
         for key, value in metrics.items():

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 from typing import Any
 
 import pytest
@@ -85,6 +84,7 @@ def assert_declares_class_indexed(factory: Callable[..., torch.nn.Module], shape
     changed = {key: [(dim, after[key].shape[dim] - size) for dim, size in enumerate(before[key].shape)
                      if after[key].shape[dim] != size] for key in before}
     declared = class_indexed(small)
+    assert declared.keys() <= before.keys(), f"declared but absent: {sorted(declared.keys() - before.keys())}"
     assert {key: dims for key, dims in changed.items() if dims} == {
         key: [(dim % before[key].dim(), 3)] for key, dim in declared.items()}
 

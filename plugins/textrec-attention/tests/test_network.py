@@ -13,6 +13,7 @@ from textrec_core import CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, EMNIST_MAPPING, END, LINE_MAPPING, PAD, START
 from textrec_core.plugins import components, reset_host
+from textrec_core.testing import assert_declares_class_indexed
 from textrec_lines.padding import content_widths
 
 NUM_CLASSES = len(LINE_MAPPING)
@@ -245,3 +246,9 @@ def test_installed_entry_point_provides_the_network():
     reset_host()
     entry = components()["network"].get("line_attention")
     assert (entry.obj, entry.provider) == (line_attention, "textrec-attention")
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_the_tensors_indexed_by_the_alphabet_are_declared(encoder):
+    """The token embedding, the decoder's classifier and the frame classifier (for fine-tuning on another alphabet)."""
+    assert_declares_class_indexed(line_attention, line_shapes(), encoder=encoder, **SMALL)

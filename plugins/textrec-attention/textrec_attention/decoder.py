@@ -53,6 +53,10 @@ class Memory(NamedTuple):
 class AttentionDecoder(nn.Module):
     """See the module docstring. ``forward`` is teacher forcing; ``step`` is one decoding step."""
 
+    #: The token embedding's rows and the classifier's rows are the alphabet's tokens
+    #: (:class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"embedding.weight": 0, "classifier.1.weight": 0, "classifier.1.bias": 0}
+
     def __init__(self, num_classes: int, memory_size: int, *, decoder_size: int, embedding_size: int,
                  dropout: float) -> None:
         super().__init__()

@@ -53,6 +53,10 @@ TOKENS = (PAD, BLANK, START, END)
 class LineAttention(nn.Module):
     """The ``line_attention`` network over the alphabet ``mapping``; see the module docstring."""
 
+    #: The frame classifier's rows score the alphabet's tokens (the decoder declares its own tensors;
+    #: :class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"frame_classifier.weight": 0, "frame_classifier.bias": 0}
+
     def __init__(self, height: int, mapping: CharacterMapping, *, conv_channels: int, encoder: str, encoder_size: int,
                  encoder_layers: int, decoder_size: int, embedding_size: int, max_output_length: int,
                  dropout: float) -> None:

@@ -10,6 +10,7 @@ import textrec_lenet.plugin
 from textrec_core import EMNIST_MAPPING, CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.plugins import components, reset_host
+from textrec_core.testing import assert_declares_class_indexed
 from textrec_lenet import LeNet, lenet
 
 CHARACTERS = DataShapes((28, 28), (), EMNIST_MAPPING)
@@ -114,3 +115,7 @@ def test_overfits_random_labels(one_thread):
     with torch.no_grad():
         accuracy = (network(images).argmax(dim=1) == labels).float().mean().item()
     assert accuracy == 1.0
+
+
+def test_the_output_layer_is_declared_class_indexed():
+    assert_declares_class_indexed(lenet, shapes((12, 12), 7), conv_channels=2, dense_size=8)

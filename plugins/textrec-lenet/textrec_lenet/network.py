@@ -12,6 +12,9 @@ from textrec_core.services.arguments import check_integer, check_range
 class LeNet(nn.Module):
     """Maps images ``(B, H, W)`` to logits ``(B, num_classes)``."""
 
+    #: The output layer's rows score the alphabet's tokens (:class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"classifier.3.weight": 0, "classifier.3.bias": 0}
+
     def __init__(self, input_shape: tuple[int, int], num_classes: int, *, conv_channels: int = 32,
                  dense_size: int = 128, dropout: float = 0.2) -> None:
         super().__init__()

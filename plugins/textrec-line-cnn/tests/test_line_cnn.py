@@ -12,6 +12,7 @@ from textrec_core import CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import LINE_MAPPING
 from textrec_core.plugins import components, reset_host
+from textrec_core.testing import assert_declares_class_indexed
 from textrec_line_cnn import (
     LineCnnAllConv,
     LineCnnTimeDistributed,
@@ -180,3 +181,8 @@ def test_installed_entry_point_provides_the_networks():
         assert entry.obj is network
         assert entry.provider == "textrec-line-cnn"
         assert isinstance(entry.obj(line_shapes(2), **SMALL), cls)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_the_output_layer_is_declared_class_indexed(network):
+    assert_declares_class_indexed(network, line_shapes(4), **SMALL)

@@ -108,6 +108,9 @@ def _to_positions(window_logits: torch.Tensor, max_length: int) -> torch.Tensor:
 class LineCnnTimeDistributed(nn.Module):
     """A LeNet run on every window of the line; see the module docstring."""
 
+    #: The output layer's rows score the alphabet's tokens (:class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"classifier.3.weight": 0, "classifier.3.bias": 0}
+
     def __init__(self, windows: Windows, num_classes: int, *, conv_channels: int, dense_size: int,
                  dropout: float) -> None:
         super().__init__()
@@ -129,6 +132,9 @@ class LineCnnTimeDistributed(nn.Module):
 
 class LineCnnAllConv(nn.Module):
     """The LeNet as convolutions sliding over the whole line; see the module docstring."""
+
+    #: The output convolution's kernels score the alphabet's tokens (:class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"classifier.3.weight": 0, "classifier.3.bias": 0}
 
     def __init__(self, windows: Windows, num_classes: int, *, conv_channels: int, dense_size: int,
                  dropout: float) -> None:

@@ -64,6 +64,9 @@ def frame_count(width: int, window_width: int, window_stride: int) -> int:
 class LineLstmCtc(nn.Module):
     """Maps line images ``(B, H, W)`` of any width to CTC logits ``(B, output_length(W), num_classes)``."""
 
+    #: The output layer's rows score the alphabet's tokens (:class:`textrec_core.protocols.ClassIndexed`).
+    class_indexed = {"classifier.1.weight": 0, "classifier.1.bias": 0}
+
     def __init__(self, height: int, num_classes: int, *, window_width: int, window_stride: int,
                  conv_channels: int, lstm_size: int, lstm_layers: int, dropout: float) -> None:
         super().__init__()

@@ -10,6 +10,7 @@ import textrec_mlp.plugin
 from textrec_core import EMNIST_MAPPING, CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
 from textrec_core.plugins import components, reset_host
+from textrec_core.testing import assert_declares_class_indexed
 from textrec_mlp import mlp
 
 CHARACTERS = DataShapes((28, 28), (), EMNIST_MAPPING)
@@ -112,3 +113,8 @@ def test_overfits_random_labels(one_thread):
     with torch.no_grad():
         accuracy = (network(images).argmax(dim=1) == labels).float().mean().item()
     assert accuracy == 1.0
+
+
+@pytest.mark.parametrize("num_layers", [1, 3])
+def test_the_output_layer_is_declared_class_indexed(num_layers):
+    assert_declares_class_indexed(mlp, shapes((8, 8), 7), layer_size=8, num_layers=num_layers)

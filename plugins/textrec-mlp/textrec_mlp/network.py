@@ -10,6 +10,16 @@ from textrec_core import DataShapes
 from textrec_core.services.arguments import check_integer, check_range
 
 
+class Mlp(nn.Sequential):
+    """The layers of :func:`mlp`; the last, a linear layer, scores the classes."""
+
+    @property
+    def class_indexed(self) -> dict[str, int]:
+        """The last layer's rows score the alphabet's tokens (:class:`textrec_core.protocols.ClassIndexed`)."""
+        last = len(self) - 1
+        return {f"{last}.weight": 0, f"{last}.bias": 0}
+
+
 def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropout: float = 0.2) -> nn.Module:
     """``num_layers`` hidden layers of ``layer_size`` ReLU units, each followed by dropout.
 
@@ -27,4 +37,4 @@ def mlp(shapes: DataShapes, *, layer_size: int = 256, num_layers: int = 3, dropo
         layers += [nn.Linear(width, layer_size), nn.ReLU(), nn.Dropout(dropout)]
         width = layer_size
     layers.append(nn.Linear(width, shapes.num_classes))
-    return nn.Sequential(*layers)
+    return Mlp(*layers)
