@@ -16,6 +16,7 @@ neither is refused rather than decoded with default arguments.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -35,6 +36,8 @@ VERSION = 2
 READABLE_VERSIONS = (1, 2)
 META_FILE = "bundle.json"
 WEIGHTS_FILE = "weights.pt"
+#: Hex digits of a bundle's :meth:`Bundle.digest`.
+DIGEST_CHARS = 16
 REQUIRED_KEYS = ("model", "network", "network_args", "model_args", "predictor", "shapes", "mapping")
 #: Version 1 kept the model arguments only inside ``config``.
 V1_REQUIRED_KEYS = tuple(key for key in REQUIRED_KEYS if key != "model_args")
@@ -131,6 +134,19 @@ class Bundle:
         of its weights file); None when it was trained from fresh weights (or does not say)."""
         origin = self.meta.get("init_from")
         return dict(origin) if origin is not None else None
+
+    def digest(self) -> str:
+        """What identifies this bundle's contents in answers, logs and labeling tasks: the first
+        :data:`DIGEST_CHARS` hex digits of the SHA-256 of ``bundle.json``, then ``weights.pt``, then
+        every other file under the bundle's folder (an ensemble's members) in path order."""
+        digest = hashlib.sha256()
+        others = sorted(p for p in self.path.rglob("*") if p.is_file() and p.parent != self.path)
+        for path in [self.path / META_FILE, self.path / WEIGHTS_FILE, *others]:
+            if path.is_file():
+                with path.open("rb") as file:
+                    while block := file.read(1 << 20):
+                        digest.update(block)
+        return digest.hexdigest()[:DIGEST_CHARS]
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         weights = self.path / WEIGHTS_FILE

@@ -29,7 +29,6 @@ SHA-256 of its ``bundle.json``, then ``weights.pt``, then (an ensemble) every fi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import urllib.parse
 from collections.abc import Iterator, Sequence
@@ -39,7 +38,7 @@ from typing import Any
 import attrs
 from tqdm import tqdm
 
-from textrec_core.bundle import META_FILE, WEIGHTS_FILE, Bundle
+from textrec_core.bundle import Bundle
 from textrec_core.errors import BundleError, ConfigError
 from textrec_core.predictor import EnsembleReader, Predictor, load_predictor
 from textrec_core.services.fileio import atomic_write, write_json
@@ -61,9 +60,6 @@ LABELING_CONFIG = f"""<View>
             placeholder="the line's text"/>
 </View>
 """
-DIGEST_CHARS = 16
-#: Where an ensemble bundle keeps its members' bundles (textrec-ensembler's layout).
-MEMBERS_DIR = "members"
 
 
 @attrs.frozen
@@ -159,12 +155,4 @@ def task(reading: LineReading, url_prefix: str, version: str) -> dict[str, Any]:
 
 def model_version(bundle: Bundle) -> str:
     """``<model>-<digest>``: the bundle's model name and its digest (the module's recipe)."""
-    digest = hashlib.sha256()
-    root = Path(bundle.path)
-    members = sorted(p for p in (root / MEMBERS_DIR).rglob("*") if p.is_file())
-    for path in [root / META_FILE, root / WEIGHTS_FILE, *members]:
-        if path.is_file():
-            with path.open("rb") as file:
-                for block in iter(lambda f=file: f.read(1 << 20), b""):
-                    digest.update(block)
-    return f"{bundle.meta['model']}-{digest.hexdigest()[:DIGEST_CHARS]}"
+    return f"{bundle.meta['model']}-{bundle.digest()}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from pathlib import Path
@@ -10,12 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from textrec_core.bundle import META_FILE, WEIGHTS_FILE, Bundle
+from textrec_core.bundle import Bundle
 from textrec_core.errors import InputImageError
 from textrec_core.predictor import EnsembleReader, Predictor, load_predictor
 from textrec_web.errors import ApiError
 
-DIGEST_CHARS = 16
 #: Where an ensemble bundle keeps its members' bundles (textrec-ensembler's layout).
 MEMBERS_DIR = "members"
 
@@ -60,14 +58,6 @@ def bundle_identity(bundle: Bundle) -> dict[str, Any]:
     16 hex digits of the SHA-256 of ``bundle.json`` followed by ``weights.pt`` and, for an
     ensemble, every file of its members (in path order), and its dataset versions
     (:func:`dataset_versions`)."""
-    digest = hashlib.sha256()
-    root = Path(bundle.path)
-    members = sorted(p for p in (root / MEMBERS_DIR).rglob("*") if p.is_file())
-    for path in [root / META_FILE, root / WEIGHTS_FILE, *members]:
-        if path.is_file():
-            with path.open("rb") as file:
-                for block in iter(lambda f=file: f.read(1 << 20), b""):
-                    digest.update(block)
     meta = bundle.meta
     return {
         "bundle": str(Path(bundle.path).resolve()),
@@ -75,7 +65,7 @@ def bundle_identity(bundle: Bundle) -> dict[str, Any]:
         "network": meta["network"],
         "predictor": meta["predictor"],
         "input_shape": list(meta["shapes"]["input_shape"]),
-        "digest": digest.hexdigest()[:DIGEST_CHARS],
+        "digest": bundle.digest(),
         **dataset_versions(bundle),
     }
 
