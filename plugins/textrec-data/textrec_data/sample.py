@@ -2,8 +2,9 @@
 
 :func:`make_sample_export` takes the lines of IAM-OnDB's **test** split (``IamOnDbDataset`` with its
 default split, so a model trained on IAM-OnDB's training split has never seen them), draws each form
-as a scanned page (dark ink of a thick pen on light, noisy paper, each line a little rotated on the
-page) and writes the pages with an export that outlines every line, as a labeler would:
+as a scanned notebook page (a felt pen thicker than any IAM-OnDB training style, on light, noisy,
+ruled paper, each line a little rotated and sitting on a rule) and writes the pages with an export
+that outlines every line, as a labeler would:
 
 - Label Studio: a rectangle with the line's rotation, or for every third line a polygon hugging it,
   each with its transcription in a ``textarea`` result of the same id;
@@ -33,9 +34,13 @@ LINE_PITCH = 118
 TOP = 120
 LEFT = 110
 MAX_ROTATION = 2.5
-PEN = 0.085
+PEN = 0.11
 PAPER = (208, 236)
 INK = 35
+#: The rules of the notebook paper: gray level, thickness in pixels, height above a line box's bottom.
+RULE = 150
+RULE_WIDTH = 2
+RULE_RISE = 8
 
 
 def make_sample_export(out: Path, *, pages: int, export_format: str = "label-studio", missing: float = 0.15,
@@ -76,6 +81,9 @@ def _draw_page(strokes: list[list[np.ndarray]], rng: np.random.Generator) -> tup
     height = TOP * 2 + LINE_PITCH * len(strokes)
     paper = rng.uniform(*PAPER)
     page = np.clip(paper + rng.normal(0, 6, (height, PAGE_WIDTH)), 0, 255)
+    for row in range(len(strokes) + 1):
+        rule = TOP + row * LINE_PITCH + LINE_HEIGHT - RULE_RISE
+        page[rule : rule + RULE_WIDTH] = RULE
     boxes = []
     for row, line_strokes in enumerate(strokes):
         style = Style(pen_width=PEN, slant=float(rng.uniform(-0.1, 0.1)), blur=0.8)
