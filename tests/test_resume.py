@@ -46,25 +46,36 @@ def outcome(run_dir: Path) -> tuple[dict, dict, dict]:
     return history, metrics["test"], weights
 
 
-def test_a_run_killed_mid_epoch_and_resumed_ends_as_the_run_left_alone(tmp_path):
-    alone = textrec_run(tmp_path / "alone", json.dumps(CONFIG))
+def killed_and_resumed(tmp_path: Path, config: dict, *, epochs_done: int,
+                       before_resuming=lambda run_dir: None) -> tuple[Path, Path]:
+    """Run ``config`` alone, and again killed by SIGKILL mid-epoch after ``epochs_done`` epochs, call
+    ``before_resuming(run_dir)``, resume it, and check that both end alike (history, test metrics,
+    weights); the two run folders, resumed and alone."""
+    alone = textrec_run(tmp_path / "alone", json.dumps(config))
     assert alone.returncode == 0, alone.stderr
-    killed = textrec_run(tmp_path / "killed", json.dumps(CONFIG), kill_at_step=3 * STEPS_PER_EPOCH + 5)
+    killed = textrec_run(tmp_path / "killed", json.dumps(config), kill_at_step=epochs_done * STEPS_PER_EPOCH + 5)
     assert killed.returncode == -signal.SIGKILL
     (run_dir,) = (tmp_path / "killed").iterdir()
-    assert load_checkpoint(run_dir / CHECKPOINT_FILE)["progress"]["epoch"] == 3
+    assert load_checkpoint(run_dir / CHECKPOINT_FILE)["progress"]["epoch"] == epochs_done
     assert not (run_dir / "model").exists()
+    before_resuming(run_dir)
     resumed = textrec_run(tmp_path / "unused", "--resume", str(run_dir))
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming after epoch 3 of 5" in (run_dir / "run.log").read_text()
+    epochs = config["train_args"]["epochs"]
+    assert f"resuming after epoch {epochs_done} of {epochs}" in (run_dir / "run.log").read_text()
     (alone_dir,) = (tmp_path / "alone").iterdir()
     history, test, weights = outcome(run_dir)
     expected_history, expected_test, expected_weights = outcome(alone_dir)
-    assert len(history["val_loss"]) == 5
+    assert len(history["val_loss"]) == epochs
     assert history == expected_history and test == expected_test
     assert weights.keys() == expected_weights.keys()
     assert all(torch.equal(weights[key], expected_weights[key]) for key in weights)
     assert not (tmp_path / "unused").exists()  # a resumed run stays in its own folder
+    return run_dir, alone_dir
+
+
+def test_a_run_killed_mid_epoch_and_resumed_ends_as_the_run_left_alone(tmp_path):
+    killed_and_resumed(tmp_path, CONFIG, epochs_done=3)
 
 
 def test_a_run_started_from_a_bundle_resumes_from_its_checkpoint_without_the_bundle(tmp_path):
@@ -75,20 +86,9 @@ def test_a_run_started_from_a_bundle_resumes_from_its_checkpoint_without_the_bun
     record = {"path": str(bundle.resolve()), "sha256": sha256_file(bundle / WEIGHTS_FILE)}
     config = {**CONFIG, "dataset": "crosses", "train_args": {**CONFIG["train_args"], "epochs": 3,
                                                              "init_from": str(bundle)}}
-    alone = textrec_run(tmp_path / "alone", json.dumps(config))
-    assert alone.returncode == 0, alone.stderr
-    killed = textrec_run(tmp_path / "killed", json.dumps(config), kill_at_step=STEPS_PER_EPOCH + 5)
-    assert killed.returncode == -signal.SIGKILL
-    (run_dir,) = (tmp_path / "killed").iterdir()
-    bundle.rename(tmp_path / "moved")  # a resumed run continues from its checkpoint and never reads the bundle
-    resumed = textrec_run(tmp_path / "unused", "--resume", str(run_dir))
-    assert resumed.returncode == 0, resumed.stderr
-    assert "resuming after epoch 1 of 3" in (run_dir / "run.log").read_text()
-    (alone_dir,) = (tmp_path / "alone").iterdir()
-    history, test, weights = outcome(run_dir)
-    expected_history, expected_test, expected_weights = outcome(alone_dir)
-    assert history == expected_history and test == expected_test
-    assert all(torch.equal(weights[key], expected_weights[key]) for key in expected_weights)
+    # a resumed run continues from its checkpoint and never reads the bundle
+    run_dir, alone_dir = killed_and_resumed(tmp_path, config, epochs_done=1,
+                                            before_resuming=lambda _: bundle.rename(tmp_path / "moved"))
     for finished in (run_dir, alone_dir):
         assert Bundle(finished / "model").init_from == record
         assert Bundle(finished / "model").dataset_version == "crosses v1"

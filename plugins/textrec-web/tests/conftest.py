@@ -231,13 +231,19 @@ def gunicorn_server(bundle, tmp_path_factory) -> Iterator[Server]:
     refuses an oversized body unread and closes the connection, and the test's body must fit in
     the loopback socket buffers meanwhile, or the client sees a reset instead of the 413.
     """
+    server = start_gunicorn(tmp_path_factory.mktemp("gunicorn"), TEXTREC_WEB_MODEL=str(bundle),
+                            TEXTREC_WEB_MAX_REQUEST_BYTES=str(GUNICORN_MAX_REQUEST_BYTES))
+    yield server
+    stop_server(server)
+
+
+def start_gunicorn(folder: Path, **env: str) -> Server:
+    """gunicorn with two sync workers serving ``textrec_web.wsgi:app`` on a free port, set up by
+    ``env``, its stderr logged in ``folder``."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
                "textrec_web.wsgi:app"]
-    env = server_env(TEXTREC_WEB_MODEL=str(bundle), TEXTREC_WEB_MAX_REQUEST_BYTES=str(GUNICORN_MAX_REQUEST_BYTES))
-    server = start_server(command, env, port, tmp_path_factory.mktemp("gunicorn") / "stderr.log")
-    yield server
-    stop_server(server)
+    return start_server(command, server_env(**env), port, folder / "stderr.log")
 
 
 @pytest.fixture(scope="session")
@@ -250,11 +256,8 @@ def corrections_folder(tmp_path_factory) -> Path:
 def corrections_server(bundle, corrections_folder, tmp_path_factory) -> Iterator[Server]:
     """The production set-up with corrections on: gunicorn, two sync workers (two processes writing
     one folder), ``TEXTREC_WEB_CORRECTIONS_DIR`` set to :func:`corrections_folder`."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
-               "textrec_web.wsgi:app"]
-    env = server_env(TEXTREC_WEB_MODEL=str(bundle), TEXTREC_WEB_CORRECTIONS_DIR=str(corrections_folder))
-    server = start_server(command, env, port, tmp_path_factory.mktemp("gunicorn-corrections") / "stderr.log")
+    server = start_gunicorn(tmp_path_factory.mktemp("gunicorn-corrections"), TEXTREC_WEB_MODEL=str(bundle),
+                            TEXTREC_WEB_CORRECTIONS_DIR=str(corrections_folder))
     yield server
     stop_server(server)
 
