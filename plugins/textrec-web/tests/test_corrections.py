@@ -3,9 +3,10 @@ processes) and reading the folder back with ``IamLinesDataset`` (real files, no 
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.queues
-import multiprocessing.synchronize
+import json
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -120,34 +121,54 @@ def test_a_folder_that_cannot_be_written_is_a_settings_error(tmp_path):
         CorrectionStore(tmp_path / "a-file" / "sub", BIG)
 
 
-def add_corrections(folder: str, numbers: list[int], start: multiprocessing.synchronize.Barrier,
-                    ids: multiprocessing.queues.Queue) -> None:
-    """A writer process: once every writer is ready, store test line ``k`` labeled ``line k`` for each ``k``."""
-    store = CorrectionStore(Path(folder), BIG)
-    start.wait(timeout=120)
-    ids.put([(k, store.add(line_image(k), f"line {k}")) for k in numbers])
+#: A writer process: says it is ready (the file ``ready`` among its images), then stores each image,
+#: labeled ``line <stem>``, once the start file exists,
+#: and prints the ``[(k, line id)]`` it stored as JSON. (A script, not a function: spawned processes
+#: cannot import a test module, which pytest imports by path.)
+WRITER = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from textrec_web.corrections import CorrectionStore
+folder, images, start, cap = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+store = CorrectionStore(folder, cap)
+lines = {int(p.stem): np.asarray(Image.open(p)) for p in sorted(images.glob("*.png"))}
+(images / "ready").touch()
+while not start.exists():
+    time.sleep(0.005)
+print(json.dumps([(k, store.add(image, f"line {k}")) for k, image in lines.items()]))
+"""
+
+
+def start_writer(folder: Path, images: Path, start: Path, numbers: list[int]) -> subprocess.Popen:
+    """A :data:`WRITER` process storing test lines ``numbers`` (written as PNGs into ``images`` first)."""
+    images.mkdir(parents=True)
+    for k in numbers:
+        Image.fromarray(line_image(k)).save(images / f"{k}.png")
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(folder), str(images), str(start), str(BIG)],
+                            stdout=subprocess.PIPE, text=True)
 
 
 def test_concurrent_writers_get_distinct_ids_and_leave_a_whole_folder(tmp_path, read_corrections):
     folder = tmp_path / "corrections"
     store = CorrectionStore(folder, BIG)
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch threads forked
     processes, per_writer = 2, 8
-    start, queue = context.Barrier(processes + 1), context.Queue()
-    writers = [context.Process(target=add_corrections,
-                               args=(str(folder), list(range(i * per_writer, (i + 1) * per_writer)), start, queue))
+    start = tmp_path / "start"
+    writers = [start_writer(folder, tmp_path / f"writer-{i}", start, list(range(i * per_writer, (i + 1) * per_writer)))
                for i in range(processes)]
-    for writer in writers:
-        writer.start()
     threaded = list(range(processes * per_writer, (processes + 1) * per_writer))
-    start.wait(timeout=120)
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"writer-{i}" / "ready").exists() for i in range(processes)):
+        assert time.monotonic() < deadline, "the writer processes never got ready"
+        time.sleep(0.01)
+    start.touch()  # everyone writes at once
     with ThreadPoolExecutor(max_workers=4) as pool:  # threads of this process write at the same time
         stored = list(zip(threaded, pool.map(lambda k: store.add(line_image(k), f"line {k}"), threaded)))
-    for _ in writers:
-        stored += queue.get(timeout=120)
     for writer in writers:
-        writer.join(timeout=60)
-        assert writer.exitcode == 0
+        out, _ = writer.communicate(timeout=120)
+        assert writer.returncode == 0
+        stored += [tuple(pair) for pair in json.loads(out)]
 
     total = (processes + 1) * per_writer
     assert sorted(line_id for _, line_id in stored) == [correction_id(n) for n in range(total)]
