@@ -6,7 +6,9 @@ Layout::
                   shapes, mapping, config, metrics; from ``textrec-run`` also
                   ``dataset_version`` (the training dataset's ``version``, or null) and
                   ``init_from`` (``{"path", "sha256"}`` of the bundle it was fine-tuned from and
-                  of that bundle's weights file, or null)
+                  of that bundle's weights file, or null) and, when it saves,
+                  ``reference_statistics`` (how the training data looked: each drift signal's
+                  reference histogram, :mod:`textrec_core.services.drift`)
     weights.pt    the network's state_dict (``torch.save``; read with ``weights_only=True``)
 
 Version 2 always records ``model_args``, so a bundle decodes the way its model was configured.
@@ -30,6 +32,7 @@ import torch
 from textrec_core.errors import BundleError
 from textrec_core.mapping import CharacterMapping
 from textrec_core.protocols import DataShapes
+from textrec_core.services.drift import Histogram, statistics_from_json
 
 FORMAT = "textrec-bundle"
 VERSION = 2
@@ -134,6 +137,19 @@ class Bundle:
         of its weights file); None when it was trained from fresh weights (or does not say)."""
         origin = self.meta.get("init_from")
         return dict(origin) if origin is not None else None
+
+    @property
+    def reference_statistics(self) -> dict[str, Histogram] | None:
+        """Each drift signal's reference histogram (:mod:`textrec_core.services.drift`), None when
+        the bundle records none (saved before textrec recorded them, or by another tool);
+        :class:`BundleError` when they are malformed."""
+        value = self.meta.get("reference_statistics")
+        if value is None:
+            return None
+        try:
+            return statistics_from_json(value)
+        except ValueError as exc:
+            raise BundleError(f"{self.path / META_FILE}: reference_statistics: {exc}") from None
 
     def digest(self) -> str:
         """What identifies this bundle's contents in answers, logs and labeling tasks: the first

@@ -31,6 +31,7 @@ from textrec_core.finetune import Start, inherit_network_args, open_bundle, star
 from textrec_core.plugins import components, load_errors
 from textrec_core.protocols import Augmenter, Dataset, Model
 from textrec_core.reports import CONFIG_FILE, RunFolder
+from textrec_core.services.drift import reference_statistics, statistics_to_json
 from textrec_core.tracking import WandbTracker, wandb_mode
 from textrec_core.training import Callback, seed_everything
 
@@ -318,10 +319,13 @@ def _train(run: RunFolder, built: Built, device: torch.device, *, save: bool, us
         if sync:
             log.info("W&B run saved offline; upload it with: %s", sync)
     if save:
+        statistics = reference_statistics(dataset.train, dataset.val, model)
+        log.info("reference statistics for drift: %s", "  ".join(
+            f"{name} ({histogram.count} {histogram.split} images)" for name, histogram in statistics.items()))
         bundle = model.save(
             Path(run.path) / "model", model=resolved.names["model"], network=resolved.names["network"],
             network_args=resolved.network_args, model_args=resolved.model_args, config=config_dict, metrics=test,
-            dataset_version=dataset_version, init_from=init_from,
+            dataset_version=dataset_version, init_from=init_from, reference_statistics=statistics_to_json(statistics),
         )
         summary["bundle"] = bundle
         print(f"saved model bundle: {bundle}")

@@ -30,7 +30,7 @@ from textrec_core import load_predictor
 from textrec_core.cli import main as textrec_run
 from textrec_core.predictor import Predictor
 
-DATASET_ARGS = {"max_length": 8, "max_overlap": 0.0, "num_train": 300, "num_val": 32, "num_test": 32,
+DATASET_ARGS = {"max_length": 8, "max_overlap": 0.0, "num_train": 300, "num_val": 300, "num_test": 300,
                 "char_source": "synthetic", "text_source": "builtin"}
 CONFIG = {"dataset": "emnist_lines", "dataset_args": DATASET_ARGS, "model": "LineModel",
           "network": "line_cnn_all_conv", "train_args": {"epochs": 1, "batch_size": 32}}
@@ -88,6 +88,25 @@ def samples(bundle, predictor, tmp_path_factory) -> list[Sample]:
         text, conf = predictor.predict(Image.open(io.BytesIO(png)))
         result.append(Sample(png, path, text, conf))
     return result
+
+
+@pytest.fixture(scope="session")
+def test_lines(bundle) -> list[bytes]:
+    """Every line of the test split of the bundle's dataset (300) as PNG files, dark ink on white:
+    inputs like the data the model was trained on."""
+    from textrec_emnist_lines import EmnistLinesDataset
+
+    dataset = EmnistLinesDataset(**DATASET_ARGS)
+    dataset.prepare()
+    return [png_bytes(255 - (image * 255).round().astype(np.uint8))
+            for images, _ in dataset.test.batches(100) for image in images.numpy()]
+
+
+@pytest.fixture(scope="session")
+def noise_images() -> list[bytes]:
+    """300 PNG images of random gray noise, 28 x 224 pixels: inputs unlike any line the model saw."""
+    rng = np.random.default_rng(7)
+    return [png_bytes(rng.integers(0, 256, (28, 224)).astype(np.uint8)) for _ in range(300)]
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -189,8 +208,9 @@ def unused_port() -> Callable[[], int]:
 
 
 def server_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without TEXTREC_WEB_* settings, one torch thread, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTREC_WEB_")}
+    """The test process's environment without TEXTREC_WEB_* settings or a metrics folder, one torch
+    thread, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTREC_WEB_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     env.update({"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost"}, **extra)
     return env
 
@@ -258,6 +278,22 @@ def corrections_server(bundle, corrections_folder, tmp_path_factory) -> Iterator
     one folder), ``TEXTREC_WEB_CORRECTIONS_DIR`` set to :func:`corrections_folder`."""
     server = start_gunicorn(tmp_path_factory.mktemp("gunicorn-corrections"), TEXTREC_WEB_MODEL=str(bundle),
                             TEXTREC_WEB_CORRECTIONS_DIR=str(corrections_folder))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def metrics_folder(tmp_path_factory) -> Path:
+    """The ``PROMETHEUS_MULTIPROC_DIR`` of :func:`drift_server` (empty when it starts, as it must be)."""
+    return tmp_path_factory.mktemp("metrics")
+
+
+@pytest.fixture(scope="session")
+def drift_server(bundle, metrics_folder, tmp_path_factory) -> Iterator[Server]:
+    """The production set-up with its metrics folder named (``PROMETHEUS_MULTIPROC_DIR`` set to
+    :func:`metrics_folder`) and a drift window of 20 predictions: gunicorn, two sync workers."""
+    server = start_gunicorn(tmp_path_factory.mktemp("gunicorn-drift"), TEXTREC_WEB_MODEL=str(bundle),
+                            PROMETHEUS_MULTIPROC_DIR=str(metrics_folder), TEXTREC_WEB_DRIFT_WINDOW="20")
     yield server
     stop_server(server)
 

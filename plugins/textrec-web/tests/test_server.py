@@ -15,7 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from textrec_core.bundle import Bundle
+
 HEX_ID = re.compile(r"[0-9a-f]{32}")
+DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
 def b64(data: bytes) -> str:
@@ -35,6 +38,7 @@ def assert_json_error(reply, status: int, code: str) -> dict:
     assert error["code"] == code
     assert error["message"] and "Traceback" not in reply.body.decode()
     assert error["request_id"] == reply.headers["x-request-id"]
+    assert DIGEST.fullmatch(reply.headers["x-model-version"])
     return error
 
 
@@ -50,7 +54,7 @@ def test_healthz_names_the_model_and_its_digest(gunicorn_server, bundle):
 
 
 @pytest.mark.parametrize("form", ["data_url", "bare_base64", "json_string", "text_plain", "upload", "raw_png"])
-def test_every_request_form_reads_the_line_as_the_predictor_does(gunicorn_server, samples, form):
+def test_every_request_form_reads_the_line_as_the_predictor_does(gunicorn_server, samples, bundle, form):
     sample = samples[0]
     server = gunicorn_server
     if form == "data_url":
@@ -67,7 +71,9 @@ def test_every_request_form_reads_the_line_as_the_predictor_does(gunicorn_server
         reply = server.request("POST", "/v1/predict", sample.png, {"Content-Type": "image/png"})
     assert reply.status == 200, reply.body
     answer = reply.json()
-    assert set(answer) == {"pred", "conf"}
+    assert set(answer) == {"pred", "conf", "request_id", "model_version"}
+    assert answer["request_id"] == reply.headers["x-request-id"]
+    assert answer["model_version"] == reply.headers["x-model-version"] == Bundle(bundle).digest()
     assert answer["pred"] == sample.pred
     assert answer["conf"] == pytest.approx(sample.conf, abs=1e-6)
 

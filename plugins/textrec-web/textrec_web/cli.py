@@ -28,8 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="textrec-serve",
         description="Serve a textrec line model over HTTP (POST /v1/predict, GET /healthz, a drawing page at /, "
-        "and POST /v1/corrections when --corrections-dir is given) with Flask's development server. In production "
-        "run gunicorn: see docs/web.md.",
+        "monitoring at GET /metrics, /v1/drift and /status, and POST /v1/corrections when --corrections-dir is "
+        "given) with Flask's development server. In production run gunicorn: see docs/web.md.",
         epilog="Every option below --port can also be set by the environment variable named in its help; "
         "an option overrides its variable.",
     )

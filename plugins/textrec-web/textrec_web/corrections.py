@@ -120,9 +120,11 @@ class CorrectionStore:
     """The corrections folder (see the module docstring), holding at most ``max_bytes`` in all.
 
     Construction creates the folder and its lock file, so a folder the server cannot write is
-    refused at start-up: :class:`~textrec_web.settings.SettingsError` naming it."""
+    refused at start-up: :class:`~textrec_web.settings.SettingsError` naming it and the
+    ``setting`` that named it. (The low-confidence folder, :mod:`textrec_web.low_confidence`, is
+    such a store too.)"""
 
-    def __init__(self, folder: Path, max_bytes: int) -> None:
+    def __init__(self, folder: Path, max_bytes: int, setting: str = "corrections_dir") -> None:
         self.folder = Path(folder)
         self.max_bytes = max_bytes
         self.lines_txt = self.folder / LINES_TXT
@@ -131,7 +133,7 @@ class CorrectionStore:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
             self.lock_path.touch()
         except OSError as exc:
-            raise SettingsError(f"corrections_dir {str(self.folder)!r}: cannot write there: "
+            raise SettingsError(f"{setting} {str(self.folder)!r}: cannot write there: "
                                 f"{exc.strerror or exc}") from None
 
     @classmethod

@@ -49,7 +49,7 @@ def register_error_handlers(app: flask.Flask) -> None:
         request = flask.request
         if status == 404:
             message = (f"there is nothing at {request.path}; this service answers POST /v1/predict, "
-                       "POST /v1/corrections, GET /healthz, GET /")
+                       "POST /v1/corrections, GET /healthz, GET /, GET /metrics, GET /v1/drift, GET /status")
         elif status == 405:
             allowed = ", ".join(getattr(exc, "valid_methods", None) or ())
             message = f"{request.method} is not allowed on {request.path} (allowed: {allowed})"

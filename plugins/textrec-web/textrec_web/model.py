@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -11,22 +12,41 @@ import numpy as np
 
 from textrec_core.bundle import Bundle
 from textrec_core.errors import InputImageError
-from textrec_core.predictor import EnsembleReader, Predictor, load_predictor
+from textrec_core.predictor import EnsembleReader, ImagePredictor, Predictor, load_predictor
 from textrec_web.errors import ApiError
 
 #: Where an ensemble bundle keeps its members' bundles (textrec-ensembler's layout).
 MEMBERS_DIR = "members"
 
 
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """What the model read in an image: ``text``, ``confidence`` in [0, 1], the members'
+    ``agreement`` in [0, 1] (an ensemble's only, else None) and ``network_input``: the image as the
+    network read it, a float (H, W) array (where the predictor is an
+    :class:`~textrec_core.predictor.ImagePredictor`, else None)."""
+
+    text: str
+    confidence: float
+    agreement: float | None
+    network_input: np.ndarray | None
+
+
 class ServedModel:
     """Wraps a predictor for the service. ``predict`` holds a lock, so a process runs one
     prediction at a time (scale with processes: gunicorn workers); ``identity`` describes the
-    bundle for ``/healthz``."""
+    bundle for ``/healthz``, ``version`` is its digest."""
 
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
         self.identity = bundle_identity(predictor.bundle)
+        self.version: str = self.identity["digest"]
         self._lock = threading.Lock()
+
+    @property
+    def shows_network_input(self) -> bool:
+        """Whether a :class:`Reading` carries the image as the network read it."""
+        return isinstance(self.predictor, ImagePredictor)
 
     @classmethod
     def load(cls, predictor_or_bundle_path: Predictor | str | os.PathLike[str]) -> ServedModel:
@@ -38,19 +58,25 @@ class ServedModel:
             return cls(predictor_or_bundle_path)
         raise TypeError(f"expected a predictor or a bundle path, got {type(predictor_or_bundle_path).__name__}")
 
-    def predict(self, image: np.ndarray) -> tuple[str, float, float | None]:
-        """``(text, confidence, agreement)`` for a 2-D uint8 image, agreement None unless the model is an
-        ensemble (:class:`~textrec_core.predictor.EnsembleReader`); an image the predictor refuses is
-        ``invalid_image`` (400)."""
+    def predict(self, image: np.ndarray) -> Reading:
+        """The :class:`Reading` of a 2-D uint8 image; an image the predictor refuses is
+        ``invalid_image`` (400). An :class:`~textrec_core.predictor.ImagePredictor` reads it as its
+        ``predict`` does (``preprocess``, ``collate``, the model's ``predict``), keeping the
+        preprocessed image; an ensemble (:class:`~textrec_core.predictor.EnsembleReader`) also says
+        how much its members agree."""
         with self._lock:
             try:
                 if isinstance(self.predictor, EnsembleReader):
                     (line,) = self.predictor.read([image])
-                    return line.text, float(line.confidence), float(line.agreement)
+                    return Reading(line.text, float(line.confidence), float(line.agreement), None)
+                if isinstance(self.predictor, ImagePredictor):
+                    array = self.predictor.preprocess(image)
+                    ((text, conf),) = self.predictor.model.predict(self.predictor.collate([array]))
+                    return Reading(text, float(conf), None, array)
                 text, conf = self.predictor.predict(image)
             except InputImageError as exc:
                 raise ApiError(400, "invalid_image", f"the model cannot read this image: {exc}") from None
-        return text, float(conf), None
+        return Reading(text, float(conf), None, None)
 
 
 def bundle_identity(bundle: Bundle) -> dict[str, Any]:

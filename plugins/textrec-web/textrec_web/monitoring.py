@@ -1,12 +1,15 @@
-"""Request ids and the structured log: one JSON object per line on the logger ``textrec.web``.
+"""Request ids, the model version header and the structured log: one JSON object per line on the
+logger ``textrec.web``.
 
 Each request gets an id: the incoming ``X-Request-Id`` header when it is sane (1 to 128 of
 ``A-Z a-z 0-9 . _ : -``), else a fresh random one; the id is sent back as ``X-Request-Id`` and
-quoted in error bodies. Each request to ``/v1/predict``, answered or refused, logs exactly one
+quoted in error bodies. Every response, errors too, also carries ``X-Model-Version``: the served
+bundle's digest. Each request to ``/v1/predict``, answered or refused, logs exactly one
 line ``{"event": "predict", ...}`` (fields in :func:`request_line`), and each request to
 ``/v1/corrections`` one line ``{"event": "correction", ...}`` (the same fields as far as they
 apply, and the stored ``line_id``; never the text); an unexpected exception logs one
-``{"event": "error", ...}`` line holding its traceback.
+``{"event": "error", ...}`` line holding its traceback. (Drift crossings log their own lines:
+:mod:`textrec_web.drift`.)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import flask
 
 LOGGER_NAME = "textrec.web"
 REQUEST_ID_HEADER = "X-Request-Id"
+MODEL_VERSION_HEADER = "X-Model-Version"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: Endpoints whose every request logs a line, and the line's event.
 LOGGED_ENDPOINTS = {"predict": "predict", "correct": "correction"}
@@ -54,18 +58,25 @@ def request_line(status: int) -> dict[str, Any]:
     """A request's log line fields: ``method``, ``status``, ``latency_ms`` (request start to
     answer), ``error`` (the error code, refused requests only) and what :func:`record` added:
     ``source``, ``bytes``, ``width``, ``height``, then for a prediction ``mean_intensity``, ``conf``,
-    ``pred_length`` (and ``agreement``), for a correction ``line_id``."""
+    ``pred_length`` (and ``agreement``, and ``low_confidence`` with ``low_confidence_line_id`` where
+    low-confidence inputs are kept), for a correction ``line_id``."""
     g = flask.g
     fields: dict[str, Any] = {"method": flask.request.method, "status": status,
-                              "latency_ms": round((time.perf_counter() - g.started) * 1000, 2)}
+                              "latency_ms": round(elapsed() * 1000, 2)}
     if g.get("error_code"):
         fields["error"] = g.error_code
     fields.update(g.get("monitor", {}))
     return fields
 
 
-def install_request_tracking(app: flask.Flask) -> None:
-    """Give each request of ``app`` an id and log a line for each prediction and correction request."""
+def elapsed() -> float:
+    """Seconds since the current request arrived in the app."""
+    return time.perf_counter() - flask.g.started
+
+
+def install_request_tracking(app: flask.Flask, model_version: str) -> None:
+    """Give each request of ``app`` an id, answer every one with it and ``model_version``, and log a
+    line for each prediction and correction request."""
 
     @app.before_request
     def start() -> None:
@@ -77,6 +88,7 @@ def install_request_tracking(app: flask.Flask) -> None:
     def finish(response: flask.Response) -> flask.Response:
         if flask.g.get("request_id"):
             response.headers[REQUEST_ID_HEADER] = flask.g.request_id
+        response.headers[MODEL_VERSION_HEADER] = model_version
         event = LOGGED_ENDPOINTS.get(flask.request.endpoint or "")
         if event and "started" in flask.g:
             log_event(event, **request_line(response.status_code))

@@ -18,6 +18,10 @@ from textrec_core.errors import TextrecError
 
 ENV_PREFIX = "TEXTREC_WEB_"
 MIB = 1024 * 1024
+#: The smallest drift window: with fewer values a PSI is mostly sampling noise.
+MIN_DRIFT_WINDOW = 10
+#: Settings that name a folder.
+FOLDERS = ("corrections_dir", "low_confidence_dir")
 
 
 class SettingsError(TextrecError):
@@ -51,14 +55,34 @@ class Settings:
         "layout (created if missing); unset: corrections are off")
     corrections_max_mb: int = _setting(
         100, "MIB", "largest size of the corrections folder, in MiB; a correction that would pass it is refused (507)")
+    drift_window: int = _setting(
+        500, "REQUESTS", f"how many of the last predictions the drift of each signal is measured over (at least "
+        f"{MIN_DRIFT_WINDOW}); its PSI is reported once the window is full")
+    drift_threshold: float = _setting(
+        0.2, "PSI", "population stability index at which a signal counts as drifting (a warning is logged when "
+        "it crosses it)")
+    low_confidence_dir: str | None = _setting(
+        None, "FOLDER", "folder where predictions below low_confidence_below are kept for labeling, as lines in "
+        "IAM's layout labeled with the model's reading (created if missing); unset: none are kept")
+    low_confidence_below: float = _setting(
+        0.5, "CONFIDENCE", "keep a prediction whose confidence is below this, in (0, 1]")
+    low_confidence_max_mb: int = _setting(
+        100, "MIB", "largest size of the low-confidence folder, in MiB; past it predictions are no longer kept")
 
     def __post_init__(self) -> None:
-        for name in ("max_request_bytes", "max_image_pixels", "max_image_side", "url_max_bytes", "corrections_max_mb"):
+        for name in ("max_request_bytes", "max_image_pixels", "max_image_side", "url_max_bytes", "corrections_max_mb",
+                     "drift_window", "low_confidence_max_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise SettingsError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.url_timeout, (int, float)) or not self.url_timeout > 0:
-            raise SettingsError(f"url_timeout must be a positive number of seconds, got {self.url_timeout!r}")
+        if self.drift_window < MIN_DRIFT_WINDOW:
+            raise SettingsError(f"drift_window must be at least {MIN_DRIFT_WINDOW} requests, got {self.drift_window}")
+        for name in ("url_timeout", "drift_threshold"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value < float("inf"):
+                raise SettingsError(f"{name} must be a positive number, got {value!r}")
+        if not _is_number(self.low_confidence_below) or not 0 < self.low_confidence_below <= 1:
+            raise SettingsError(f"low_confidence_below must be a number in (0, 1], got {self.low_confidence_below!r}")
         if isinstance(self.url_allow_hosts, str):
             raise SettingsError(f"url_allow_hosts must be a sequence of host names, got {self.url_allow_hosts!r}")
         hosts = tuple(host.strip().lower() for host in self.url_allow_hosts)
@@ -70,12 +94,17 @@ class Settings:
                 f"allow_image_url is on but url_allow_hosts is empty: name the hosts images may come from "
                 f"({env_name('url_allow_hosts')} or --url-allow-hosts)"
             )
-        if self.corrections_dir is not None:  # a str or os.PathLike path, kept as str
-            folder = os.fspath(self.corrections_dir) if isinstance(self.corrections_dir, os.PathLike) else \
-                self.corrections_dir
-            if not isinstance(folder, str) or not folder.strip():
-                raise SettingsError(f"corrections_dir must be a folder path or None, got {self.corrections_dir!r}")
-            object.__setattr__(self, "corrections_dir", folder)
+        for name in FOLDERS:  # a str or os.PathLike path, kept as str
+            value = getattr(self, name)
+            if value is not None:
+                folder = os.fspath(value) if isinstance(value, os.PathLike) else value
+                if not isinstance(folder, str) or not folder.strip():
+                    raise SettingsError(f"{name} must be a folder path or None, got {value!r}")
+                object.__setattr__(self, name, folder)
+        if self.corrections_dir is not None and self.low_confidence_dir is not None and \
+                os.path.realpath(self.corrections_dir) == os.path.realpath(self.low_confidence_dir):
+            raise SettingsError("corrections_dir and low_confidence_dir are the same folder: corrected readings and "
+                                "the model's uncorrected ones must not mix, give each its own")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -92,6 +121,10 @@ class Settings:
                     raise SettingsError(f"{env_name(field.name)}: {exc}") from None
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def env_name(field: str) -> str:
@@ -116,6 +149,17 @@ def parse_positive_float(text: str) -> float:
         raise ValueError(f"expected a positive number, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise ValueError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def parse_fraction(text: str) -> float:
+    """A number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0 < value <= 1:
+        raise ValueError(f"expected a number in (0, 1], got {text!r}")
     return value
 
 
@@ -148,4 +192,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "url_max_bytes": parse_positive_int,
     "corrections_dir": parse_folder,
     "corrections_max_mb": parse_positive_int,
+    "drift_window": parse_positive_int,
+    "drift_threshold": parse_positive_float,
+    "low_confidence_dir": parse_folder,
+    "low_confidence_below": parse_fraction,
+    "low_confidence_max_mb": parse_positive_int,
 }
