@@ -62,13 +62,16 @@ def test_the_workers_share_one_drift_window_and_warn_once_per_crossing(drift_ser
     replies = predict_all(drift_server, noise_images[:40])
     assert all(reply.status == 200 for reply in replies)
     warnings = [line for line in drift_server.log_lines() if line["event"] == "drift"]
-    signals = sorted(line["signal"] for line in warnings)
-    assert {"intensity", "aspect_ratio"} <= set(signals) and len(signals) == len(set(signals))  # once each
+    signals = [line["signal"] for line in warnings]
+    # Noise stays far from the training lines' intensity and shape: each crosses once and stays above.
+    # (The confidence may hover around the threshold and cross more than once, a warning each time.)
+    assert signals.count("intensity") == 1 and signals.count("aspect_ratio") == 1
     assert all(line["window"] == 20 and line["model_version"] == digest for line in warnings)
     reports = [drift_server.request("GET", "/v1/drift").json() for _ in range(6)]
     assert all(report == reports[0] for report in reports)  # whichever worker answers
     assert reports[0]["window"] == {"size": 20, "requests": 20}
-    assert sorted(name for name, signal in reports[0]["signals"].items() if signal["drifting"]) == signals
+    drifting = {name for name, signal in reports[0]["signals"].items() if signal["drifting"]}
+    assert {"intensity", "aspect_ratio"} <= drifting <= set(signals)
     metrics = scrape(drift_server)
     psi = {dict(labels)["signal"]: value for (name, labels), value in metrics.items()
            if name == "textrec_web_drift_psi"}
