@@ -236,3 +236,18 @@ def test_load_predictor_replaces_saved_model_arguments_when_asked(toy, saved):
     other = load_predictor(saved, model_args={name: value * 2})
     assert getattr(other.model, name) == value * 2
     assert getattr(load_predictor(saved).model, name) == value
+
+
+def test_a_bundle_folder_is_readable_by_other_users_as_the_umask_allows(tmp_path):
+    """A serving user other than the one who trained (a container's) must be able to read a bundle."""
+    import os
+    import stat
+
+    from textrec_core.bundle import write_bundle
+
+    meta = {"model": "m", "network": "n", "network_args": {}, "model_args": {}, "predictor": "p", "shapes": {},
+            "mapping": []}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = write_bundle(tmp_path / "model", torch.nn.Linear(1, 1), meta)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~umask

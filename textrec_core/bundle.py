@@ -33,6 +33,7 @@ from textrec_core.errors import BundleError
 from textrec_core.mapping import CharacterMapping
 from textrec_core.protocols import DataShapes
 from textrec_core.services.drift import Histogram, statistics_from_json
+from textrec_core.services.fileio import make_public
 
 FORMAT = "textrec-bundle"
 VERSION = 2
@@ -57,6 +58,7 @@ def write_bundle(path: Path, module: torch.nn.Module, meta: dict[str, Any]) -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    make_public(tmp)
     old: Path | None = None
     try:
         state = {k: v.detach().cpu() for k, v in module.state_dict().items()}

@@ -23,6 +23,12 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def make_public(path: Path) -> None:
+    """Give a folder made by :func:`tempfile.mkdtemp` (mode 0700) the permissions a new folder gets
+    under the process's umask, so that other users (a container's serving user) can read it."""
+    os.chmod(path, 0o777 & ~_UMASK)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary sibling of ``path``, then rename it into place."""
     path = Path(path)
