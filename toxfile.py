@@ -7,8 +7,10 @@ tox loads this file because it sits beside ``tox.ini``; it adds the settings ``t
   directory adds its environment to ``tox run``, ``tox run-parallel``, ``tox -l`` and CI;
   ``plugins/_template``, like any directory not named ``textrec-*``, is no plugin.
 - ``textrec_all_plugins`` (core): pip arguments, one shell-quoted string, installing every plugin.
-- ``textrec_plugins`` (every environment): in the environment of a plugin, pip arguments installing
-  that plugin and every local plugin it needs; empty in any other environment.
+- ``textrec_needs`` (every environment): the plugins the environment tests; by default, in the
+  environment of a plugin, that plugin, and none in any other environment; ``tox.ini`` may name others.
+- ``textrec_plugins`` (every environment): pip arguments installing the ``textrec_needs`` plugins
+  and every local plugin they need; empty where they are none.
 
 No index has the ``textrec-*`` distributions, so pip must be handed each local one an install needs
 by path. A plugin is installed with its ``test`` extra where it defines one, and what it needs is
@@ -123,16 +125,28 @@ def tox_add_core_config(core_conf: ConfigSet) -> None:
 
 @impl
 def tox_add_env_config(env_conf: EnvConfigSet) -> None:
-    """Add ``textrec_plugins`` to an environment's settings."""
+    """Add ``textrec_needs`` and ``textrec_plugins`` to an environment's settings."""
 
-    def default(conf: Config, env_name: str | None) -> str:
-        plugins = _plugins(conf)
+    def needs(conf: Config, env_name: str | None) -> list[str]:
         name = canonicalize_name(f"{PREFIX}{env_name}")
-        return install_args(plugins, [name]) if name in plugins else ""
+        return [name] if name in _plugins(conf) else []
 
+    def install(conf: Config, env_name: str | None) -> str:
+        plugins = _plugins(conf)
+        names = [canonicalize_name(name) for name in env_conf["textrec_needs"]]
+        if unknown := [name for name in names if name not in plugins]:
+            raise ValueError(f"textrec_needs of {env_name}: no plugins/ directory holds {', '.join(unknown)}")
+        return install_args(plugins, names)
+
+    env_conf.add_config(
+        keys="textrec_needs",
+        of_type=list[str],
+        default=needs,
+        desc="the plugins this environment tests (default: plugins/textrec-<env name> where it exists)",
+    )
     env_conf.add_config(
         keys="textrec_plugins",
         of_type=str,
-        default=default,
-        desc="pip arguments installing this environment's plugin and the local plugins it needs (toxfile.py)",
+        default=install,
+        desc="pip arguments installing the textrec_needs plugins and the local plugins they need (toxfile.py)",
     )

@@ -7,7 +7,6 @@ and textrec-lines (its ``LinePredictor``) plugins installed.
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
@@ -23,36 +22,26 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from textrec_core import load_predictor
-from textrec_core.cli import main as textrec_run
 from textrec_core.predictor import Predictor
+from textrec_web.testing import (
+    MAX_REQUEST_BYTES,
+    Reply,
+    http_request,
+    png_bytes,
+    tiny_model_test_lines,
+    train_tiny_line_model,
+)
 
-DATASET_ARGS = {"max_length": 8, "max_overlap": 0.0, "num_train": 300, "num_val": 300, "num_test": 300,
-                "char_source": "synthetic", "text_source": "builtin"}
-CONFIG = {"dataset": "emnist_lines", "dataset_args": DATASET_ARGS, "model": "LineModel",
-          "network": "line_cnn_all_conv", "train_args": {"epochs": 1, "batch_size": 32}}
 READY_TIMEOUT_S = 120
-GUNICORN_MAX_REQUEST_BYTES = 256 * 1024
 
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory) -> Path:
-    """A LineModel bundle trained for one epoch on 300 synthetic lines (on one thread: seconds)."""
-    runs = tmp_path_factory.mktemp("web-runs")
-    threads = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TEXTREC_RUNS_DIR", str(runs))
-        mp.setenv("WANDB_MODE", "disabled")
-        torch.set_num_threads(1)
-        try:
-            assert textrec_run(["--save", "--quiet", json.dumps(CONFIG)]) == 0
-        finally:
-            torch.set_num_threads(threads)
-    (run,) = runs.iterdir()
-    return run / "model"
+    """The tiny line model of :mod:`textrec_web.testing`, trained for this session."""
+    return train_tiny_line_model(tmp_path_factory.mktemp("web-runs"))
 
 
 @pytest.fixture(scope="session")
@@ -74,15 +63,9 @@ class Sample:
 @pytest.fixture(scope="session")
 def samples(bundle, predictor, tmp_path_factory) -> list[Sample]:
     """Eight test lines of the bundle's dataset, with the in-process prediction of each."""
-    from textrec_emnist_lines import EmnistLinesDataset
-
-    dataset = EmnistLinesDataset(**DATASET_ARGS)
-    dataset.prepare()
-    images, _ = next(iter(dataset.test.batches(8)))
     folder = tmp_path_factory.mktemp("lines")
     result = []
-    for i, image in enumerate(images.numpy()):
-        png = png_bytes(255 - (image * 255).round().astype(np.uint8))
+    for i, png in enumerate(tiny_model_test_lines(8)):
         path = folder / f"line{i}.png"
         path.write_bytes(png)
         text, conf = predictor.predict(Image.open(io.BytesIO(png)))
@@ -94,12 +77,7 @@ def samples(bundle, predictor, tmp_path_factory) -> list[Sample]:
 def test_lines(bundle) -> list[bytes]:
     """Every line of the test split of the bundle's dataset (300) as PNG files, dark ink on white:
     inputs like the data the model was trained on."""
-    from textrec_emnist_lines import EmnistLinesDataset
-
-    dataset = EmnistLinesDataset(**DATASET_ARGS)
-    dataset.prepare()
-    return [png_bytes(255 - (image * 255).round().astype(np.uint8))
-            for images, _ in dataset.test.batches(100) for image in images.numpy()]
+    return tiny_model_test_lines(300)
 
 
 @pytest.fixture(scope="session")
@@ -107,12 +85,6 @@ def noise_images() -> list[bytes]:
     """300 PNG images of random gray noise, 28 x 224 pixels: inputs unlike any line the model saw."""
     rng = np.random.default_rng(7)
     return [png_bytes(rng.integers(0, 256, (28, 224)).astype(np.uint8)) for _ in range(300)]
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")
@@ -141,16 +113,6 @@ def read_corrections() -> Callable[[Path], dict[str, tuple[str, np.ndarray]]]:
 
 
 @dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
 class Server:
     """A server process on loopback; its stderr goes to ``log_path``."""
 
@@ -164,13 +126,7 @@ class Server:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 60) -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-        finally:
-            connection.close()
+        return http_request(self.port, method, path, body, headers, timeout)
 
     def post_json(self, payload: Any, headers: dict[str, str] | None = None, path: str = "/v1/predict") -> Reply:
         return self.request("POST", path, json.dumps(payload).encode(),
@@ -247,12 +203,10 @@ def stop_server(server: Server) -> None:
 def gunicorn_server(bundle, tmp_path_factory) -> Iterator[Server]:
     """The production set-up of docs/web.md: gunicorn, two sync workers, ``textrec_web.wsgi:app``.
 
-    Its body limit is 256 KiB (``GUNICORN_MAX_REQUEST_BYTES``), not the default 2 MiB: the server
-    refuses an oversized body unread and closes the connection, and the test's body must fit in
-    the loopback socket buffers meanwhile, or the client sees a reset instead of the 413.
+    Its body limit is :data:`textrec_web.testing.MAX_REQUEST_BYTES`, which the bad requests' battery needs.
     """
     server = start_gunicorn(tmp_path_factory.mktemp("gunicorn"), TEXTREC_WEB_MODEL=str(bundle),
-                            TEXTREC_WEB_MAX_REQUEST_BYTES=str(GUNICORN_MAX_REQUEST_BYTES))
+                            TEXTREC_WEB_MAX_REQUEST_BYTES=str(MAX_REQUEST_BYTES))
     yield server
     stop_server(server)
 

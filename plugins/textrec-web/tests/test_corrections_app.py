@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import logging
@@ -14,10 +13,7 @@ import pytest
 from textrec_ensembler import build_ensemble
 from textrec_iam.layout import LINES_TXT
 from textrec_web import Settings, SettingsError, create_app
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+from textrec_web.testing import b64
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.client
 import json
 import re
-import struct
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,30 +13,9 @@ import pytest
 from PIL import Image
 
 from textrec_core.bundle import Bundle
+from textrec_web.testing import BAD_REQUEST_NAMES, BadRequest, assert_json_error, b64, bad_requests, send_bad_request
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
-DIGEST = re.compile(r"[0-9a-f]{16}")
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def with_png_size(png: bytes, width: int, height: int) -> bytes:
-    """``png`` with its header (IHDR) claiming ``width`` x ``height``, its pixel data unchanged."""
-    ihdr = struct.pack(">II", width, height) + png[24:29]
-    return png[:16] + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + png[33:]
-
-
-def assert_json_error(reply, status: int, code: str) -> dict:
-    assert reply.status == status, reply.body
-    assert reply.headers["content-type"] == "application/json"
-    error = reply.json()["error"]
-    assert error["code"] == code
-    assert error["message"] and "Traceback" not in reply.body.decode()
-    assert error["request_id"] == reply.headers["x-request-id"]
-    assert DIGEST.fullmatch(reply.headers["x-model-version"])
-    return error
 
 
 def test_healthz_names_the_model_and_its_digest(gunicorn_server, bundle):
@@ -50,7 +26,7 @@ def test_healthz_names_the_model_and_its_digest(gunicorn_server, bundle):
     assert health == {"status": "ready", "corrections": False, "model": {
         "bundle": str(bundle.resolve()), "model": "LineModel", "network": "line_cnn_all_conv",
         "predictor": "LinePredictor", "input_shape": [28, 224], "digest": digest.hexdigest()[:16],
-        "dataset_version": None}}
+        "dataset_version": None, "runtime": "torch"}}
 
 
 @pytest.mark.parametrize("form", ["data_url", "bare_base64", "json_string", "text_plain", "upload", "raw_png"])
@@ -78,49 +54,15 @@ def test_every_request_form_reads_the_line_as_the_predictor_does(gunicorn_server
     assert answer["conf"] == pytest.approx(sample.conf, abs=1e-6)
 
 
-def _bad_requests(png: bytes, to_png) -> dict[str, tuple[str, bytes, str, int, str]]:
-    """name: (method, body, content type, expected status, expected code)."""
-    json_type = "application/json"
-    blank = to_png(np.full((28, 100), 255, dtype=np.uint8))
-    bomb = to_png(np.zeros((6000, 6000), dtype=np.uint8))  # 36 MB of pixels in about 40 kB
-    return {
-        "not_json": ("POST", b"{image: oops", json_type, 400, "invalid_json"),
-        "deeply_nested_json": ("POST", b"[" * 100_000, json_type, 400, "invalid_json"),
-        "missing_field": ("POST", json.dumps({"img": b64(png)}).encode(), json_type, 400, "missing_field"),
-        "field_not_a_string": ("POST", json.dumps({"image": [1, 2]}).encode(), json_type, 400, "invalid_field"),
-        "invalid_base64": ("POST", json.dumps({"image": "data:image/png;base64,@@@@"}).encode(), json_type, 400,
-                           "invalid_base64"),
-        "data_url_not_base64": ("POST", json.dumps({"image": "data:image/png,abcd"}).encode(), json_type, 400,
-                                "invalid_base64"),
-        "text_not_ascii": ("POST", "ïmage".encode(), "text/plain", 400, "invalid_base64"),
-        "not_an_image": ("POST", json.dumps({"image": b64(b"hello, world")}).encode(), json_type, 400, "not_an_image"),
-        "truncated_png": ("POST", png[: len(png) // 2], "image/png", 400, "invalid_image"),
-        "empty_bytes": ("POST", b"", "image/png", 400, "empty_image"),
-        "empty_base64": ("POST", json.dumps({"image": ""}).encode(), json_type, 400, "empty_image"),
-        "zero_by_zero": ("POST", with_png_size(png, 0, 0), "image/png", 400, "not_an_image"),
-        "blank": ("POST", blank, "image/png", 400, "blank_image"),
-        "decompression_bomb": ("POST", bomb, "image/png", 413, "image_too_large"),
-        "header_claims_huge": ("POST", with_png_size(png, 100_000, 100_000), "image/png", 413, "image_too_large"),
-        "side_too_long": ("POST", with_png_size(png, 9000, 28), "image/png", 413, "image_too_large"),
-        "too_many_bytes": ("POST", png + bytes(256 * 1024), "image/png", 413, "request_too_large"),
-        "form_urlencoded": ("POST", b"image=abc", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
-        "no_content_type": ("POST", png, "", 415, "unsupported_media_type"),
-    }
-
-
-BAD_NAMES = list(_bad_requests(b"", lambda a: b""))
-
-
 @pytest.fixture(scope="module")
-def bad_requests(samples, to_png):
-    return _bad_requests(samples[0].png, to_png)
+def battery(samples) -> dict[str, BadRequest]:
+    return bad_requests(samples[0].png)
 
 
-@pytest.mark.parametrize("name", BAD_NAMES)
-def test_bad_input_is_a_json_error_never_a_crash(gunicorn_server, bad_requests, name):
-    method, body, content_type, status, code = bad_requests[name]
-    headers = {"Content-Type": content_type} if content_type else {}
-    assert_json_error(gunicorn_server.request(method, "/v1/predict", body, headers), status, code)
+@pytest.mark.parametrize("name", BAD_REQUEST_NAMES)
+def test_bad_input_is_a_json_error_never_a_crash(gunicorn_server, battery, name):
+    request = battery[name]
+    assert_json_error(send_bad_request(gunicorn_server.port, request), request.status, request.code)
 
 
 def test_multipart_without_the_file_field_and_an_empty_upload(gunicorn_server, samples):

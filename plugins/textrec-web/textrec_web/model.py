@@ -12,7 +12,7 @@ import numpy as np
 
 from textrec_core.bundle import Bundle
 from textrec_core.errors import InputImageError
-from textrec_core.predictor import EnsembleReader, ImagePredictor, Predictor, load_predictor
+from textrec_core.predictor import EnsembleReader, GraphNetwork, ImagePredictor, Predictor, load_predictor
 from textrec_web.errors import ApiError
 
 #: Where an ensemble bundle keeps its members' bundles (textrec-ensembler's layout).
@@ -35,11 +35,11 @@ class Reading:
 class ServedModel:
     """Wraps a predictor for the service. ``predict`` holds a lock, so a process runs one
     prediction at a time (scale with processes: gunicorn workers); ``identity`` describes the
-    bundle for ``/healthz``, ``version`` is its digest."""
+    bundle for ``/healthz`` and what runs its network (``runtime``), ``version`` is its digest."""
 
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
-        self.identity = bundle_identity(predictor.bundle)
+        self.identity = {**bundle_identity(predictor.bundle), "runtime": runtime_of(predictor)}
         self.version: str = self.identity["digest"]
         self._lock = threading.Lock()
 
@@ -77,6 +77,13 @@ class ServedModel:
             except InputImageError as exc:
                 raise ApiError(400, "invalid_image", f"the model cannot read this image: {exc}") from None
         return Reading(text, float(conf), None, None)
+
+
+def runtime_of(predictor: Predictor) -> str:
+    """``"onnx"`` where the predictor's model runs the bundle's exported graph through ONNX Runtime
+    (:class:`~textrec_core.predictor.GraphNetwork`), else ``"torch"``."""
+    network = getattr(getattr(predictor, "model", None), "network", None)
+    return "onnx" if isinstance(network, GraphNetwork) else "torch"
 
 
 def bundle_identity(bundle: Bundle) -> dict[str, Any]:

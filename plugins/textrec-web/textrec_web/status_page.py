@@ -23,7 +23,8 @@ def render(identity: dict[str, Any], drift: dict[str, Any], corrections: bool,
     ``/v1/drift`` answers it), whether corrections are on, and the confidence below which inputs
     are kept (None: none are)."""
     model_rows = [("model", identity["model"]), ("network", identity["network"]),
-                  ("predictor", identity["predictor"]), ("model version (digest)", identity["digest"]),
+                  ("predictor", identity["predictor"]), ("runtime", identity["runtime"]),
+                  ("model version (digest)", identity["digest"]),
                   ("dataset version", identity["dataset_version"] or "none recorded")]
     kept = f"below confidence {low_confidence_below:g}" if low_confidence_below is not None else "off"
     parts = [
