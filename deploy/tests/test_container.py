@@ -62,14 +62,18 @@ def checked(result: subprocess.CompletedProcess) -> str:
 
 @pytest.fixture(scope="session")
 def engine() -> None:
-    """A Docker engine that answers; otherwise the test is skipped (or fails, module docstring)."""
+    """A Docker engine that answers, and the base image or the means to make it; otherwise the test
+    is skipped (or fails, module docstring)."""
     if shutil.which("docker") is None:
         why = "no docker command"
     elif (info := docker("info", timeout=30)).returncode != 0:
-        why = f"no Docker engine answers `docker info` ({info.stderr.strip().splitlines()[-1:]})"
+        why = f"no Docker engine answers `docker info` ({info.stderr.strip().splitlines()[-1:]}): start dockerd"
+    elif docker("image", "inspect", BASE_IMAGE).returncode != 0 and (shutil.which("debootstrap") is None
+                                                                      or os.geteuid() != 0):
+        why = f"no {BASE_IMAGE} image, and no debootstrap run as root to make it (deploy/base-image.sh)"
     else:
         return
-    message = f"{why}: start dockerd to run the container tests (.ci/run does)"
+    message = f"{why}; .ci/run sets all this up"
     if os.environ.get("TEXTREC_REQUIRE_DOCKER"):
         pytest.fail(message)
     pytest.skip(message)
