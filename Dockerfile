@@ -22,7 +22,8 @@ RUN python3 -m venv /opt/venv \
            /opt/venv/bin/pip install --no-index --find-links "$WHEELHOUSE" -c constraints.txt \
                -r deploy/image-packages.txt; \
        else \
-           /opt/venv/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu -c constraints.txt \
+           set -f \
+           && /opt/venv/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu -c constraints.txt \
                $(sh deploy/package-paths.sh); \
        fi
 
