@@ -4,6 +4,7 @@ every quality gate counts what it excludes; bad exports are clear errors that wr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,9 @@ def test_dataturks_round_trip(lab, tmp_path):
     version = tmp_path / "ds" / "v1"
     assert sorted(texts_read_back(version).values()) == sorted([TEXTS[0], TEXTS[2]])
     assert metadata(version)["source"]["format"] == "dataturks"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert version.stat().st_mode & 0o777 == 0o777 & ~umask  # readable by others, not mkdtemp's 0700
 
 
 def test_every_gate_counts_what_it_excludes(lab, tmp_path, http_file_server, capsys):

@@ -36,6 +36,7 @@ import attrs
 import numpy as np
 
 from textrec_core.errors import DataError
+from textrec_core.services.fileio import make_public
 from textrec_data.lines import Collected, Line
 from textrec_data.metadata import file_digests, manifest_digest, read_version, write_metadata
 from textrec_iam.layout import LINES_TXT, PARTS, format_split_list, image_path, lines_txt_row, split_list_path
@@ -97,6 +98,7 @@ def write_version(root: Path, collected: Collected, *, name: str, source: Mappin
     number = previous[0] + 1 if previous else 1
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".v{number}.", dir=root))
+    make_public(tmp)  # readable by others, as a folder made under the umask
     try:
         counts = _write_files(tmp, pages, collected.unlabeled, val_fraction, test_fraction)
         counts["excluded"] = collected.report.excluded

@@ -41,6 +41,8 @@ def test_the_graph_goes_into_the_bundle_with_what_it_is(ctc_bundle, run_export):
     assert meta["verified"]["max_abs_difference"] < meta["verified"]["atol"]
     assert Bundle(ctc_bundle).digest() != before  # the graph is part of what the bundle is
     assert sorted(path.name for path in ctc_bundle.iterdir()) == ["bundle.json", GRAPH_DIR, "weights.pt"]
+    # as readable by other users (a container's server) as the bundle's own folder
+    assert graph.stat().st_mode & 0o777 == ctc_bundle.stat().st_mode & 0o777
 
 
 def test_exporting_again_replaces_the_graph(ctc_bundle, run_export):

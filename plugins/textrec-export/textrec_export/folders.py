@@ -9,14 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from textrec_core.services.fileio import make_public
+
 
 @contextmanager
 def replacing_folder(target: Path) -> Iterator[Path]:
     """A new empty folder beside ``target`` to fill; when the block ends without an error it
     replaces ``target`` (an existing one is moved aside first and deleted once the new one is in
     place); when it raises, the new folder is deleted and ``target`` is left as it was. The parent
-    of ``target`` must exist."""
+    of ``target`` must exist. The new folder has the permissions of a folder made under the umask
+    (not mkdtemp's 0700), so a server running as another user reads it as it reads the bundle."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    make_public(staging)
     try:
         yield staging
         if not target.exists():
