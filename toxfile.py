@@ -7,6 +7,8 @@ tox loads this file because it sits beside ``tox.ini``; it adds the settings ``t
   directory adds its environment to ``tox run``, ``tox run-parallel``, ``tox -l`` and CI;
   ``plugins/_template``, like any directory not named ``textrec-*``, is no plugin.
 - ``textrec_all_plugins`` (core): pip arguments, one shell-quoted string, installing every plugin.
+- ``textrec_uv`` (core): the uv executable installed beside tox (or else on ``PATH``), which the
+  environments install with.
 - ``textrec_needs`` (every environment): the plugins the environment tests; by default, in the
   environment of a plugin, that plugin, and none in any other environment; ``tox.ini`` may name others.
 - ``textrec_plugins`` (every environment): pip arguments installing the ``textrec_needs`` plugins
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+import shutil
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -106,9 +109,22 @@ def _plugins(conf: Config) -> dict[str, LocalPlugin]:
     return local_plugins(conf.core["tox_root"] / "plugins")
 
 
+def uv_executable() -> str:
+    """The uv installed beside tox (the ``uv`` package's binary), else the one on ``PATH``."""
+    try:
+        import uv
+    except ImportError:
+        found = shutil.which("uv")
+    else:
+        found = uv.find_uv_bin()
+    if not found:
+        raise ValueError("textrec's tox environments install with uv: install it beside tox (pip install tox uv)")
+    return found
+
+
 @impl
 def tox_add_core_config(core_conf: ConfigSet) -> None:
-    """Add ``textrec_plugin_envs`` and ``textrec_all_plugins`` to the core settings."""
+    """Add ``textrec_plugin_envs``, ``textrec_all_plugins`` and ``textrec_uv`` to the core settings."""
     core_conf.add_config(
         keys="textrec_plugin_envs",
         of_type=str,
@@ -120,6 +136,12 @@ def tox_add_core_config(core_conf: ConfigSet) -> None:
         of_type=str,
         default=lambda conf, _: install_args(_plugins(conf), _plugins(conf)),
         desc="pip arguments installing every plugin under plugins/ (toxfile.py)",
+    )
+    core_conf.add_config(
+        keys="textrec_uv",
+        of_type=str,
+        default=lambda conf, _: uv_executable(),
+        desc="the uv executable the environments install with (toxfile.py)",
     )
 
 
