@@ -185,14 +185,15 @@ def service(image, bundle) -> Iterator[Container]:
         docker("rm", "--force", container.id)
 
 
-def test_the_image_holds_what_serving_needs_and_no_training(image):
+def test_the_image_holds_what_serving_needs_and_no_training(image, capsys):
     probe = "import importlib.util, json, sys; print(json.dumps({m: importlib.util.find_spec(m) is not None " \
             "for m in sys.argv[1:]}))"
     found = json.loads(checked(docker("run", "--rm", "--network", "none", "--entrypoint", "python", image.tag,
                                       "-c", probe, *SERVING_MODULES, *NOT_SERVING_MODULES)))
     assert [m for m in SERVING_MODULES if not found[m]] == []
     assert [m for m in NOT_SERVING_MODULES if found[m]] == []
-    print(f"\nimage {image.tag}: {image.size_mb:.0f} MB, built in {image.build_s:.0f} s")
+    with capsys.disabled():  # shown by every run, -s or not
+        print(f"\nimage {image.tag}: {image.size_mb:.0f} MB, built in {image.build_s:.0f} s")
 
 
 def test_it_turns_healthy_and_serves_the_mounted_model(service, bundle):
@@ -268,7 +269,7 @@ def test_it_runs_unprivileged_with_the_model_read_only(service):
     assert write.returncode != 0 and "Read-only file system" in write.stderr
 
 
-def test_eight_clients_fifty_requests_each_without_an_error(service, samples):
+def test_eight_clients_fifty_requests_each_without_an_error(service, samples, capsys):
     def client(index: int) -> list[tuple[bool, float]]:
         results = []
         for i in range(50):
@@ -286,8 +287,9 @@ def test_eight_clients_fifty_requests_each_without_an_error(service, samples):
     errors = sum(not right for right, _ in results)
     latencies_ms = np.array([seconds for _, seconds in results]) * 1000
     p50, p99 = np.percentile(latencies_ms, [50, 99])
-    print(f"\n8 clients x 50 requests: {len(results)} answered, {errors} errors, {len(results) / elapsed:.0f} "
-          f"requests/s, latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies_ms.max():.1f} ms")
+    with capsys.disabled():
+        print(f"\n8 clients x 50 requests: {len(results)} answered, {errors} errors, {len(results) / elapsed:.0f} "
+              f"requests/s, latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies_ms.max():.1f} ms")
     assert len(results) == 400 and errors == 0
 
 
