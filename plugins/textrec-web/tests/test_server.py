@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from textrec_core.bundle import Bundle
-from textrec_web.testing import BAD_REQUEST_NAMES, BadRequest, assert_json_error, b64, bad_requests, send_bad_request
+from textrec_web.testing import BAD_REQUEST_NAMES, BadRequest, assert_json_error, assert_refused, b64, bad_requests
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -61,8 +61,7 @@ def battery(samples) -> dict[str, BadRequest]:
 
 @pytest.mark.parametrize("name", BAD_REQUEST_NAMES)
 def test_bad_input_is_a_json_error_never_a_crash(gunicorn_server, battery, name):
-    request = battery[name]
-    assert_json_error(send_bad_request(gunicorn_server.port, request), request.status, request.code)
+    assert_refused(gunicorn_server.port, battery[name])
 
 
 def test_multipart_without_the_file_field_and_an_empty_upload(gunicorn_server, samples):

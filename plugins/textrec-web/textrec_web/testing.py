@@ -170,6 +170,11 @@ def send_bad_request(port: int, request: BadRequest) -> Reply:
     return http_request(port, "POST", "/v1/predict", request.body, headers)
 
 
+def assert_refused(port: int, request: BadRequest) -> dict:
+    """Send ``request`` to ``127.0.0.1:port`` and check it gets its JSON error; returns the error object."""
+    return assert_json_error(send_bad_request(port, request), request.status, request.code)
+
+
 def assert_json_error(reply: Reply, status: int, code: str) -> dict:
     """Check that ``reply`` is the service's JSON error ``code`` with ``status``, naming the request
     and the model, with no traceback; returns the error object."""
