@@ -9,10 +9,10 @@ where the build made them) is removed at the end.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from textrec_core import load_predictor
 from textrec_core.bundle import Bundle
@@ -32,6 +33,7 @@ from textrec_web.testing import (
     assert_refused,
     b64,
     bad_requests,
+    free_port,
     http_request,
     tiny_model_test_lines,
     train_tiny_line_model,
@@ -79,14 +81,14 @@ def engine() -> None:
 
 
 @dataclass(frozen=True)
-class Image:
+class BuiltImage:
     tag: str
     size_mb: float
     build_s: float
 
 
 @pytest.fixture(scope="session")
-def image(engine) -> Iterator[Image]:
+def image(engine) -> Iterator[BuiltImage]:
     """The image, built as docs/deploy.md says (``deploy/build-image.sh --offline``)."""
     tag = f"textrec-web:test-{SESSION}"
     had_base = docker("image", "inspect", BASE_IMAGE).returncode == 0
@@ -99,7 +101,7 @@ def image(engine) -> Iterator[Image]:
         assert build.returncode == 0, f"build-image.sh exited with {build.returncode}:\n{build.stdout[-3000:]}\n" \
                                       f"{build.stderr[-3000:]}"
         size = int(checked(docker("image", "inspect", "-f", "{{.Size}}", tag)))
-        yield Image(tag, size / 1e6, build_s)
+        yield BuiltImage(tag, size / 1e6, build_s)
     finally:
         docker("image", "rm", "--force", tag)
         if not had_base:
@@ -125,11 +127,7 @@ class Sample:
 def samples(bundle) -> list[Sample]:
     """Eight test lines of the model's dataset and what the model reads in each, in this process."""
     predictor = load_predictor(bundle)
-    from io import BytesIO
-
-    from PIL import Image as PilImage
-
-    return [Sample(png, *predictor.predict(PilImage.open(BytesIO(png)))) for png in tiny_model_test_lines(8)]
+    return [Sample(png, *predictor.predict(Image.open(io.BytesIO(png)))) for png in tiny_model_test_lines(8)]
 
 
 @dataclass(frozen=True)
@@ -142,13 +140,7 @@ class Container:
         return result.stdout + result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_container(image: Image, bundle: Path) -> Container:
+def run_container(image: BuiltImage, bundle: Path) -> Container:
     """``docker run`` as docs/deploy.md has it: the bundle mounted read-only at /model; host
     networking (this machine's containers reach no other network), so it listens on ``PORT``."""
     port = free_port()
@@ -159,8 +151,8 @@ def run_container(image: Image, bundle: Path) -> Container:
     return Container(container_id, port)
 
 
-def wait_healthy(container: Container) -> float:
-    """Seconds until the engine reports the image's HEALTHCHECK healthy; fails with the logs if the
+def wait_healthy(container: Container) -> None:
+    """Wait until the engine reports the image's HEALTHCHECK healthy; fail with the logs if the
     container exits, turns unhealthy or takes longer than ``HEALTHY_TIMEOUT_S``."""
     start = time.monotonic()
     while time.monotonic() - start < HEALTHY_TIMEOUT_S:
@@ -168,7 +160,7 @@ def wait_healthy(container: Container) -> float:
         if not state["Running"] or state["Health"]["Status"] == "unhealthy":
             pytest.fail(f"container {state['Status']}, health {state['Health']['Status']}:\n{container.logs()[-3000:]}")
         if state["Health"]["Status"] == "healthy":
-            return time.monotonic() - start
+            return
         time.sleep(0.5)
     pytest.fail(f"not healthy after {HEALTHY_TIMEOUT_S} s:\n{container.logs()[-3000:]}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from textrec_core.predictor import Predictor
 from textrec_web.testing import (
     MAX_REQUEST_BYTES,
     Reply,
+    free_port,
     http_request,
     png_bytes,
     tiny_model_test_lines,
@@ -149,12 +149,6 @@ class Server:
             if line.startswith("{"):
                 lines.append(json.loads(line))
         return lines
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ import base64
 import http.client
 import io
 import json
+import os
 import re
+import socket
 import struct
 import zlib
 from dataclasses import dataclass
@@ -19,7 +21,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import torch
 from PIL import Image
+
+from textrec_core.cli import main as textrec_run
 
 #: The tiny model's dataset: offline synthetic lines of at most 8 characters.
 TINY_DATASET_ARGS = {"max_length": 8, "max_overlap": 0.0, "num_train": 300, "num_val": 300, "num_test": 300,
@@ -38,12 +43,6 @@ MODEL_VERSION = re.compile(r"[0-9a-f]{16}")
 def train_tiny_line_model(runs: Path) -> Path:
     """Train :data:`TINY_LINE_MODEL` with its run folder in the empty folder ``runs``, on one torch
     thread with wandb disabled; returns the saved bundle's path. Changes no process setting for good."""
-    import os
-
-    import torch
-
-    from textrec_core.cli import main as textrec_run
-
     saved = {name: os.environ.get(name) for name in ("TEXTREC_RUNS_DIR", "WANDB_MODE")}
     threads = torch.get_num_threads()
     os.environ.update(TEXTREC_RUNS_DIR=str(runs), WANDB_MODE="disabled")
@@ -150,6 +149,13 @@ class Reply:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def http_request(port: int, method: str, path: str, body: bytes | None = None,
