@@ -5,7 +5,8 @@ a quarter of it the index of a class of :data:`MAPPING` (4 rows ``a``, 8 ``b``, 
 a window without ink is ``<pad>``, which reads as nothing), so a line drawn by :func:`draw` reads
 exactly as the text drawn, whatever the predictor's contrast rule does to its levels.
 ``KnownTextModel`` reads that with ``decoder="greedy"`` and drops the reading's last character with
-``decoder="beam"``, so both decoders' numbers can be worked out by hand. ``TinyLines`` serves test
+``decoder="beam"``, so both decoders' numbers can be worked out by hand; ``ShortReadingModel`` reads
+one character fewer with each. ``TinyLines`` serves test
 lines whose image and label texts may differ, with line ids.
 """
 
@@ -86,6 +87,13 @@ class KnownTextModel(OwnReadingModel):
         return read if self.decoder == "greedy" else [(text[:-1], confidence) for text, confidence in read]
 
 
+class ShortReadingModel(KnownTextModel):
+    """Reads one character fewer than :class:`KnownTextModel` with either decoder."""
+
+    def decode(self, logits: torch.Tensor) -> list[tuple[str, float]]:
+        return [(text[:-1], confidence) for text, confidence in super().decode(logits)]
+
+
 class NamedSplit(TensorSplit):
     """A TensorSplit with line ``ids``; ``fail_after`` batches, it raises DataError (a corrupt file)."""
 
@@ -158,6 +166,7 @@ class TestPlugin:
     def textrec_register_components(self, register: ComponentRegister) -> None:
         register.network(known_text)
         register.model(KnownTextModel)
+        register.model(ShortReadingModel)
         register.model(OwnReadingModel)
         register.dataset(TinyLines, aliases=("tiny_lines",))
         register.dataset(EmptyLines)
@@ -196,6 +205,12 @@ def host(bare_host: None, textrec_plugin: Callable[..., str], one_thread: None) 
 def known_bundle(tmp_path: Path) -> str:
     """A bundle of KnownTextModel (greedy reads the drawn text, beam drops its last character)."""
     return str(save_bundle(KnownTextModel, tmp_path / "known"))
+
+
+@pytest.fixture
+def short_bundle(tmp_path: Path) -> str:
+    """A bundle of ShortReadingModel (greedy reads as known_bundle's beam does)."""
+    return str(save_bundle(ShortReadingModel, tmp_path / "short"))
 
 
 @pytest.fixture

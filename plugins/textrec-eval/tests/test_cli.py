@@ -28,7 +28,7 @@ def test_metrics_per_decoder_and_worst_lines_in_json(run_eval, known_bundle, tin
     assert status == 0, err
     result = json.loads(out)
     assert set(result) == {"bundle", "data", "split", "lines", "normalization", "ranked_by", "decoders",
-                           "calibration", "worst"}
+                           "calibration", "worst", "baseline"}
     assert result["split"] == "test"
     assert result["lines"] == 4 and result["ranked_by"] == "greedy" and result["bundle"] == known_bundle
     assert result["data"] == {"dataset": "tiny_lines", "dataset_args": {}}
@@ -230,3 +230,51 @@ def test_split_val_reads_the_validation_split(run_eval, known_bundle):
     assert result["decoders"]["greedy"]["cer"] == pytest.approx(3 / 13)
     status, out, _ = run_eval(known_bundle, '{"dataset": "EmptyLines"}', "--split", "val")
     assert status == 0 and ", val split: 4 lines" in out
+
+
+def test_baseline_compares_each_decoder_on_the_same_lines(run_eval, known_bundle, short_bundle, tiny_data):
+    # known greedy edits 0, 1, 2, 0; short greedy (known's beam) 1, 1, 3, 1: 3 of 13 characters fewer, better on
+    # lines 0, 2 and 3, tied on line 1; a resample is no better only when it draws line 1 four times (1 / 4 ** 4)
+    status, out, err = run_eval(known_bundle, tiny_data, "--baseline", short_bundle, "--decoders", "greedy", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert list(result["decoders"]) == ["greedy", "greedy (baseline)"]
+    assert result["decoders"]["greedy (baseline)"]["cer"] == pytest.approx(6 / 13)
+    baseline = result["baseline"]
+    assert baseline["bundle"] == short_bundle and baseline["resamples"] == 10_000 and baseline["level"] == 0.95
+    greedy = baseline["decoders"]["greedy"]
+    assert list(baseline["decoders"]) == ["greedy"]
+    assert greedy["cer"] == pytest.approx(3 / 13) and greedy["baseline_cer"] == pytest.approx(6 / 13)
+    assert greedy["difference"] == pytest.approx(-3 / 13)
+    assert (greedy["lines_better"], greedy["lines_worse"]) == (3, 0)
+    assert greedy["better_share"] == pytest.approx(1 - 1 / 4 ** 4, abs=0.003)
+    assert -1 / 2 <= greedy["low"] <= greedy["high"] < 0  # the worst resample: line 3 four times, 4 of 8 fewer
+
+    status, out, _ = run_eval(known_bundle, tiny_data, "--baseline", short_bundle)
+    assert status == 0
+    assert f"against {short_bundle} (the same lines; interval: 95% of the differences over 10000 paired" in out
+    row = next(line for line in out.splitlines() if line.startswith("greedy ") and "[" in line).split()
+    assert row[:4] == ["greedy", "0.2308", "0.4615", "-0.2308"] and row[-3:] == ["3", "/", "0"]
+    assert "greedy (baseline)" in out and "beam (baseline)" in out
+
+
+def test_a_bundle_against_itself_differs_by_nothing(run_eval, known_bundle, tiny_data):
+    status, out, _ = run_eval(known_bundle, tiny_data, "--baseline", known_bundle, "--json")
+    assert status == 0
+    for comparison in json.loads(out)["baseline"]["decoders"].values():
+        assert comparison["difference"] == comparison["low"] == comparison["high"] == 0
+        assert comparison["better_share"] == 0 and comparison["lines_better"] == comparison["lines_worse"] == 0
+    status, out, _ = run_eval(known_bundle, tiny_data, "--json")
+    assert json.loads(out)["baseline"] is None
+
+
+def test_a_baseline_that_cannot_read_the_same_ways_exits_2(run_eval, known_bundle, own_reading_bundle, tiny_data,
+                                                           tmp_path):
+    status, out, err = run_eval(known_bundle, tiny_data, "--baseline", own_reading_bundle)
+    assert status == 2 and out == ""
+    assert ("--baseline: model OwnReadingModel of " in err and "has no decoder argument, while the bundle reads "
+            "with greedy, beam: a baseline must read the same ways" in err)
+    status, _, err = run_eval(own_reading_bundle, tiny_data, "--baseline", known_bundle)
+    assert status == 2 and "reads with decoders, while the bundle reads its own way" in err
+    status, _, err = run_eval(known_bundle, tiny_data, "--baseline", str(tmp_path / "missing"))
+    assert status == 2 and "is not a textrec model bundle" in err

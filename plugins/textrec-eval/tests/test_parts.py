@@ -1,9 +1,11 @@
-"""The parts of textrec-eval one by one: DATA parsing, trimming, spelling, ranking, highlighting, scoring."""
+"""The parts of textrec-eval one by one: DATA parsing, trimming, spelling, ranking, highlighting, scoring,
+comparing."""
 
 from __future__ import annotations
 
 import base64
 import io
+import itertools
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -17,7 +19,9 @@ from PIL import Image
 from textrec_core import TensorSplit
 from textrec_core.errors import ConfigError, DataError
 from textrec_core.mapping import PAD, CharacterMapping
+from textrec_eval import comparison
 from textrec_eval.calibration import character_accuracy, reliability
+from textrec_eval.comparison import compare
 from textrec_eval.data import data_config
 from textrec_eval.evaluate import evaluate, label_texts, read_lines, trim_padding
 from textrec_eval.metrics import LineResult, WorstLines, decoder_metrics, line_cer
@@ -187,3 +191,42 @@ def test_an_ensemble_reader_reports_agreement_and_others_none():
     agreement = result.reliability["vote"]["agreement"]
     assert [(b.lines, b.score, b.accuracy) for b in agreement.bins] == [(2, 0.25, 0.5)]
     assert result.worst[0].agreements == {"vote": 0.25} and result.worst[0].confidences == {"vote": 0.5}
+
+
+def exact_better_share(gaps: list[int]) -> float:
+    """The bootstrap's share of resamples with a negative difference (a negative sum of per-line
+    edit gaps), over every ordered draw."""
+    draws = list(itertools.product(range(len(gaps)), repeat=len(gaps)))
+    return sum(sum(gaps[i] for i in draw) < 0 for draw in draws) / len(draws)
+
+
+def test_compare_matches_the_exact_bootstrap_distribution(monkeypatch):
+    edits, baseline, lengths = [2, 0, 5, 1, 0], [1, 2, 3, 1, 4], [4, 3, 9, 2, 6]
+    gaps = [a - b for a, b in zip(edits, baseline)]
+    monkeypatch.setattr(comparison, "BLOCK_ELEMENTS", 7 * len(edits))  # resamples drawn in blocks of 7
+    result = compare(np.array(edits), np.array(baseline), np.array(lengths), seed=3)
+    assert result.cer == pytest.approx(8 / 24) and result.baseline_cer == pytest.approx(11 / 24)
+    assert result.difference == pytest.approx(-3 / 24)
+    assert (result.lines_better, result.lines_worse) == (2, 2)  # gaps 1, -2, 2, 0, -4
+    assert result.better_share == pytest.approx(exact_better_share(gaps), abs=0.015)
+    assert result.low < result.difference < result.high
+    assert compare(edits, baseline, lengths, seed=3) == result  # deterministic under a seed
+
+
+def test_compare_of_one_sure_gap_has_a_point_interval():
+    result = compare([0, 0], [1, 1], [2, 2], resamples=50)
+    assert result.difference == result.low == result.high == -0.5 and result.better_share == 1.0
+
+
+def test_compare_with_empty_truths_counts_edits_over_one_character():
+    result = compare([1], [0], [0], resamples=10)
+    assert result.cer == result.difference == result.low == 1.0 and result.baseline_cer == 0.0
+
+
+@pytest.mark.parametrize(("arrays", "options"), [
+    (([1, 2], [1], [3, 3]), {}), (([], [], []), {}), (([[1]], [[1]], [[1]]), {}),
+    (([1], [1], [1]), {"resamples": 0}), (([1], [1], [1]), {"level": 1.0}),
+])
+def test_compare_refuses_bad_input(arrays, options):
+    with pytest.raises(ValueError, match="expected"):
+        compare(*arrays, **options)

@@ -13,6 +13,7 @@ from textrec_core.errors import DataError
 from textrec_core.mapping import CharacterMapping
 from textrec_core.predictor import EnsembleReader, Predictor
 from textrec_core.protocols import Split
+from textrec_core.services.metrics import edit_distance
 from textrec_eval.calibration import Reliability, character_accuracy, reliability
 from textrec_eval.metrics import DecoderMetrics, LineResult, WorstLines, decoder_metrics, line_cer
 from textrec_eval.text import normalize
@@ -22,12 +23,16 @@ from textrec_eval.text import normalize
 class Evaluation:
     """The outcome: ``lines`` evaluated, ``metrics`` per decoder (in the order read), the
     ``worst`` lines by the first decoder's per-line CER, worst first, and per decoder the
-    ``reliability`` of its scores: ``"confidence"`` always, ``"agreement"`` for an ensemble."""
+    ``reliability`` of its scores: ``"confidence"`` always, ``"agreement"`` for an ensemble; per
+    decoder each line's ``edits`` (its reading's edit distance to its truth, in split order), and
+    the ``truth_lengths`` of the lines."""
 
     lines: int
     metrics: dict[str, DecoderMetrics]
     worst: list[LineResult]
     reliability: dict[str, dict[str, Reliability]]
+    edits: dict[str, np.ndarray]
+    truth_lengths: np.ndarray
 
 
 #: One line as read: text, confidence and (from an ensemble) agreement.
@@ -115,7 +120,10 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
         truths += batch_truths
     if not truths:
         raise DataError("the split holds no lines: nothing to evaluate")
+    texts = {name: [text for text, _, _ in readings[name]] for name in names}
     return Evaluation(len(truths),
-                      {name: decoder_metrics([text for text, _, _ in readings[name]], truths, seconds[name])
+                      {name: decoder_metrics(texts[name], truths, seconds[name]) for name in names},
+                      kept.lines(), {name: scored(readings[name], truths) for name in names},
+                      {name: np.array([edit_distance(text, truth) for text, truth in zip(texts[name], truths)])
                        for name in names},
-                      kept.lines(), {name: scored(readings[name], truths) for name in names})
+                      np.array([len(truth) for truth in truths]))

@@ -9,12 +9,18 @@ JSON schema::
      "calibration": {NAME: {SCORE: {"ece": float, "bins": [{"low": float, "high": float, "lines": int,
                                                              "score": float, "accuracy": float, "exact": float}]}}},
      "worst": [{"index": int, "id": str | null, "truth": str,
-                "readings": {NAME: {"text": str, "cer": float, "confidence": float, "agreement": float | null}}}]}
+                "readings": {NAME: {"text": str, "cer": float, "confidence": float, "agreement": float | null}}}],
+     "baseline": null | {"bundle": str, "resamples": int, "level": float,
+                         "decoders": {NAME: {"cer": float, "baseline_cer": float, "difference": float, "low": float,
+                                             "high": float, "better_share": float, "lines_better": int,
+                                             "lines_worse": int}}}}
 
 ``decoders`` keeps the order read; ``worst`` is sorted by the per-line CER of decoder ``ranked_by``
 (the first), worst first. ``calibration`` has per decoder the SCORE ``confidence``, and
 ``agreement`` for an ensemble (:mod:`textrec_eval.calibration`); ``agreement`` of a reading is
-null unless the bundle is an ensemble.
+null unless the bundle is an ensemble. With ``--baseline``, ``decoders``, ``calibration`` and the
+readings hold the baseline's readers too (``NAME (baseline)``), and ``baseline`` compares each of the
+bundle's decoders with the baseline's (:class:`~textrec_eval.comparison.Comparison`).
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from textrec_eval.comparison import LEVEL, RESAMPLES, Comparison
 from textrec_eval.evaluate import Evaluation
 from textrec_eval.text import NORMALIZATION
 
 
-def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: str = "test") -> dict[str, Any]:
+def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: str = "test",
+            baseline: str | None = None, comparisons: dict[str, Comparison] | None = None) -> dict[str, Any]:
     """The evaluation in the JSON schema of the module docstring; ``data`` is the dataset config,
-    ``split`` the split read."""
+    ``split`` the split read, ``comparisons`` the bundle's decoders against the ``baseline`` bundle's."""
     return {
         "bundle": bundle,
         "data": data,
@@ -46,11 +54,16 @@ def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: st
                           for name, text in line.readings.items()}}
             for line in evaluation.worst
         ],
+        "baseline": None if baseline is None else {
+            "bundle": baseline, "resamples": RESAMPLES, "level": LEVEL,
+            "decoders": {name: asdict(comparison) for name, comparison in (comparisons or {}).items()}},
     }
 
 
-def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test") -> str:
-    """The evaluation as text: a header, one row per decoder, then the worst lines."""
+def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test", baseline: str | None = None,
+             comparisons: dict[str, Comparison] | None = None) -> str:
+    """The evaluation as text: a header, one row per decoder, the comparisons with the ``baseline``
+    bundle where there is one, then the worst lines."""
     width = max(7, *map(len, evaluation.metrics))
     lines = [f"{bundle} on {data}, {split} split: {evaluation.lines} lines (texts normalised by {NORMALIZATION})", "",
              f"{'decoder':<{width}}  {'CER':>7}  {'WER':>7}  {'lines/s':>9}  {'ECE conf.':>9}  {'ECE agr.':>8}"]
@@ -59,6 +72,15 @@ def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test"
         agreement = f"{tables['agreement'].ece:>8.4f}" if "agreement" in tables else f"{'-':>8}"
         lines.append(f"{name:<{width}}  {m.cer:>7.4f}  {m.wer:>7.4f}  {m.lines_per_second:>9.1f}  "
                      f"{tables['confidence'].ece:>9.4f}  {agreement}")
+    if baseline is not None:
+        lines += ["", f"against {baseline} (the same lines; interval: {LEVEL:.0%} of the differences over "
+                      f"{RESAMPLES} paired resamples of the lines):",
+                  f"{'decoder':<{width}}  {'CER':>7}  {'baseline':>8}  {'difference':>10}  {'interval':>19}  "
+                  f"{'better in':>9}  {'lines better/worse':>18}"]
+        for name, c in (comparisons or {}).items():
+            lines.append(f"{name:<{width}}  {c.cer:>7.4f}  {c.baseline_cer:>8.4f}  {c.difference:>+10.4f}  "
+                         f"{f'[{c.low:+.4f}, {c.high:+.4f}]':>19}  {c.better_share:>9.1%}  "
+                         f"{f'{c.lines_better} / {c.lines_worse}':>18}")
     if evaluation.worst:
         first = next(iter(evaluation.metrics))
         lines += ["", f"worst {len(evaluation.worst)} lines by {first} CER:"]

@@ -3,7 +3,8 @@
 A model with a ``decoder`` argument (``LineModelCtc``, ``LineModelAttention``) is loaded once per
 decoder, each with ``model_args={"decoder": NAME}`` over its saved arguments. A model without one
 (``LineModel``, ``CharacterModel``) has a single way to read: it is loaded as saved, under the name
-:data:`OWN_READING`, and asking it for decoders is a usage error.
+:data:`OWN_READING`, and asking it for decoders is a usage error. A baseline bundle
+(``--baseline``) is read the same ways as the bundle, its readers named by :func:`baseline_name`.
 """
 
 from __future__ import annotations
@@ -49,3 +50,30 @@ def load_readers(bundle_dir: Path, decoders: tuple[str, ...] | None, table: Comp
         except ArgumentError as exc:
             raise ConfigError("--decoders", f"{exc.argument}: {exc.problem}") from None
     return readers
+
+
+def baseline_name(name: str) -> str:
+    """The name of the baseline's reader that reads as the bundle's reader ``name`` does."""
+    return f"{name} (baseline)"
+
+
+def load_baseline(baseline_dir: Path, readers: dict[str, Predictor], table: Components) -> dict[str, Predictor]:
+    """Predictors of the baseline bundle at ``baseline_dir`` for the same decoders as the bundle's
+    ``readers`` (or its own reading, where the bundle reads its own way), by :func:`baseline_name`.
+
+    Raises :class:`ConfigError` (at ``--baseline``) when one of the two models has a decoder
+    argument and the other not, or the baseline lacks one of the decoders, and the errors of
+    :func:`load_readers`.
+    """
+    own = list(readers) == [OWN_READING]
+    bundle = Bundle(baseline_dir)
+    if has_decoder_argument(bundle, table) == own:
+        raise ConfigError("--baseline", f"model {bundle.meta['model']} of {str(baseline_dir)!r} "
+                                        f"{'reads with decoders' if own else 'has no decoder argument'}, while the "
+                                        f"bundle {'reads its own way' if own else 'reads with ' + ', '.join(readers)}: "
+                                        "a baseline must read the same ways")
+    try:
+        baseline = load_readers(baseline_dir, None if own else tuple(readers), table)
+    except ConfigError as exc:
+        raise ConfigError("--baseline", f"{str(baseline_dir)!r}: {exc.problem}") from None
+    return {baseline_name(name): reader for name, reader in baseline.items()}
