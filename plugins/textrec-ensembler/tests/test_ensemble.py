@@ -12,7 +12,7 @@ import torch
 
 from textrec_core import CharacterMapping, DataShapes, TensorSplit, load_predictor
 from textrec_core.bundle import META_FILE
-from textrec_core.errors import ConfigError
+from textrec_core.errors import ArgumentError, BundleError, ConfigError
 from textrec_core.mapping import BLANK, PAD
 from textrec_ensembler import EnsemblePredictor, build_ensemble
 from textrec_ensembler.calibration import calibrated, check_knots
@@ -160,15 +160,41 @@ def validation_lines(texts: list[str]) -> ValidationOnly:
 def test_a_bundle_calibrated_on_a_validation_split_reads_calibrated_confidences(tmp_path):
     members = [saved_member(tmp_path / str(seed), seed) for seed in (1, 2)]
     data = validation_lines(["abc", "a b", "cab", "b", "ccc", "ab", "ba", "c a"])
-    raw = load_predictor(build_ensemble(members, tmp_path / "raw", progress=False))
     ensemble = build_ensemble(members, tmp_path / "calibrated", calibrate_on=data, progress=False)
-    knots = json.loads((ensemble / META_FILE).read_text())["model_args"]["calibration"]
-    check_knots(knots)
-    predictor = load_predictor(ensemble)
+    model_args = json.loads((ensemble / META_FILE).read_text())["model_args"]
+    check_knots(model_args["calibration"])
+    assert len(model_args["member_calibration"]) == 2
+    for knots in model_args["member_calibration"]:
+        check_knots(knots)
+    # the vote as the member calibration makes it, then the line calibration on its confidence
+    voted = load_predictor(build_ensemble(members, tmp_path / "raw", progress=False),
+                           model_args={"member_calibration": model_args["member_calibration"]})
     images = lines()
-    expected = [(line.text, calibrated(knots, line.confidence)) for line in raw.read(images)]
-    assert [(line.text, line.confidence) for line in predictor.read(images)] == expected
+    expected = [(line.text, calibrated(model_args["calibration"], line.confidence)) for line in voted.read(images)]
+    assert [(line.text, line.confidence) for line in load_predictor(ensemble).read(images)] == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2", "calibrated", "raw"]  # no staging left
+    averaged = build_ensemble(members, tmp_path / "averaged", combine="average", calibrate_on=data, progress=False)
+    assert "member_calibration" not in json.loads((averaged / META_FILE).read_text())["model_args"]
+
+
+def test_member_calibration_decides_whose_characters_win_the_vote(members, tmp_path):
+    ensemble = build_ensemble(members[:2], tmp_path / "ensemble")
+    texts = [[text for text, _ in load_predictor(m).predict_batch(lines())] for m in members[:2]]
+    assert texts[0] != texts[1]
+    never, always = [[0.0, 0.01], [1.0, 0.01]], [[0.0, 1.0], [1.0, 1.0]]
+    for favoured, knots in ((0, [always, never]), (1, [never, always])):
+        voted = load_predictor(ensemble, model_args={"member_calibration": knots}).read(lines())
+        assert [line.text for line in voted] == texts[favoured]
+
+
+def test_bad_member_calibrations_are_refused(members, tmp_path):
+    ensemble = build_ensemble(members[:2], tmp_path / "ensemble")
+    with pytest.raises(BundleError, match="2 members but 1 member calibrations"):
+        load_predictor(ensemble, model_args={"member_calibration": [[[0.0, 0.5]]]})
+    with pytest.raises(ArgumentError, match="member_calibration: member 1: raw confidences must increase"):
+        load_predictor(ensemble, model_args={"member_calibration": [[[0.0, 0.5]], [[0.5, 0.1], [0.4, 0.2]]]})
+    with pytest.raises(ArgumentError, match="only for vote"):
+        load_predictor(ensemble, model_args={"combine": "average", "member_calibration": [[[0.0, 0.5]]] * 2})
 
 
 def test_the_command_refuses_a_bad_calibration_dataset(tmp_path, capsys):

@@ -7,11 +7,16 @@ at 0) by isotonic regression (pool adjacent violators) over the lines of a held-
 dataset's validation split, never its test split. The map is stored in the bundle as knots
 ``[[raw, calibrated], ...]`` (raw strictly increasing, calibrated non-decreasing, both in [0, 1])
 and applied by linear interpolation between knots, constant beyond the first and last.
+
+Voting members are calibrated too, character by character (:func:`fit_characters`): each member's
+map takes its confidence in a character to the probability that the character is right (aligned to
+the same character of the truth by a minimal Levenshtein alignment, :func:`character_outcomes`), so
+that every member's vote is on one scale, whatever its decoder or model makes of confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -20,6 +25,7 @@ from textrec_core.errors import ArgumentError, DataError
 from textrec_core.mapping import CharacterMapping
 from textrec_core.predictor import EnsembleReader
 from textrec_core.protocols import Split
+from textrec_ensembler.voting import Reading, alignment_bounds
 from textrec_eval.calibration import character_accuracy
 from textrec_eval.evaluate import label_texts, trim_padding
 from textrec_eval.text import normalize
@@ -29,18 +35,17 @@ Knots = list[list[float]]
 
 def isotonic(scores: Sequence[float], targets: Sequence[float]) -> Knots:
     """The knots of the least-squares non-decreasing fit of ``targets`` as a function of ``scores``:
-    one knot per pooled block, at the block's mean score and mean target (blocks of equal mean
-    score merged). ``ValueError`` for no points or unequal lengths."""
+    one knot per pooled block, at the block's mean score and mean target (points of equal score
+    always in one block). ``ValueError`` for no points or unequal lengths."""
     if len(scores) != len(targets) or not len(scores):
         raise ValueError(f"expected one target per score, got {len(scores)} scores and {len(targets)} targets")
-    order = np.argsort(np.asarray(scores, dtype=np.float64), kind="stable")
-    xs = np.asarray(scores, dtype=np.float64)[order]
-    ys = np.asarray(targets, dtype=np.float64)[order]
+    distinct, group = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True)
+    counts = np.bincount(group)
+    target_sums = np.bincount(group, weights=np.asarray(targets, dtype=np.float64))
     blocks: list[list[float]] = []  # [sum of scores, sum of targets, count]
-    for x, y in zip(xs.tolist(), ys.tolist()):
-        blocks.append([x, y, 1.0])
-        while len(blocks) > 1 and (blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]
-                                   or blocks[-2][0] / blocks[-2][2] == blocks[-1][0] / blocks[-1][2]):
+    for score, target_sum, count in zip(distinct.tolist(), target_sums.tolist(), counts.tolist()):
+        blocks.append([score * count, target_sum, count])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
             last = blocks.pop()
             blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
     return [[sx / n, sy / n] for sx, sy, n in blocks]
@@ -82,3 +87,40 @@ def fit(reader: EnsembleReader, split: Split, mapping: CharacterMapping, *, batc
         raise DataError("the calibration split holds no lines")
     knots = isotonic(scores, targets)
     return [[min(1.0, max(0.0, x)), min(1.0, max(0.0, y))] for x, y in knots]
+
+
+def character_outcomes(reading: str, truth: str) -> list[float]:
+    """Per character of ``reading``: 1.0 where a minimal Levenshtein alignment to ``truth`` puts it in
+    the place of the same truth character, 0.0 where it replaces another or is inserted."""
+    bounds = alignment_bounds(truth, reading)
+    outcomes = [0.0] * len(reading)
+    for position, character in enumerate(truth):
+        start, end = bounds[2 * position + 1], bounds[2 * position + 2]
+        if end - start == 1 and reading[start] == character:
+            outcomes[start] = 1.0
+    return outcomes
+
+
+#: Reads images with every member: per member, per image, its :class:`Reading` with raw confidences.
+MemberReads = Callable[[list[np.ndarray]], list[list[Reading]]]
+
+
+def fit_characters(read_members: MemberReads, split: Split, mapping: CharacterMapping, *, batch_size: int = 32,
+                   progress: bool = True) -> list[Knots]:
+    """Per member, the knots of the isotonic map from its confidence in a character to the character's
+    :func:`character_outcomes` against the truth, over every line of ``split`` (labels spelled with
+    ``mapping``). :class:`DataError` for a split whose lines hold no character read by some member."""
+    scores: list[list[float]] = []
+    targets: list[list[float]] = []
+    for images, labels in tqdm(split.batches(batch_size), total=-(-len(split) // batch_size),
+                               desc="calibrating members", unit="batch", disable=not progress):
+        per_member = read_members([trim_padding(image) for image in images.numpy()])
+        scores = scores or [[] for _ in per_member]
+        targets = targets or [[] for _ in per_member]
+        for index, readings in enumerate(per_member):
+            for reading, truth in zip(readings, label_texts(labels, mapping)):
+                scores[index] += reading.confidences
+                targets[index] += character_outcomes(reading.text, truth)
+    if not scores or not all(scores):
+        raise DataError("the calibration split holds no lines, or a member read no character on it")
+    return [isotonic(member_scores, member_targets) for member_scores, member_targets in zip(scores, targets)]

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=weight_list, metavar="W,W,...", help="one weight per member (equal)")
     parser.add_argument("--calibrate", metavar="DATA",
                         help="a dataset config JSON object ('{\"dataset\": NAME, \"dataset_args\": {...}}'): "
-                             "calibrate the ensemble's confidence on its validation split (default: raw confidence)")
+                             "calibrate the ensemble's confidence on its validation split, and, voting, each member's "
+                             "character confidences before the vote (default: raw confidences)")
     return parser
 
 
@@ -91,7 +92,8 @@ def build_train_parser() -> argparse.ArgumentParser:
                              "K); each has its share of the cores as torch threads")
     add_combining(parser)
     parser.add_argument("--calibrate", action="store_true",
-                        help="calibrate the ensemble's confidence on the config's dataset's validation split")
+                        help="calibrate the ensemble's confidence (and, voting, each member's character "
+                             "confidences) on the config's dataset's validation split")
     parser.add_argument("--nowandb", action="store_true", help="the members do not log to Weights & Biases")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser

@@ -16,7 +16,9 @@ and combines their readings of each image:
 
 The ensemble's raw confidence in a line is the mean confidence of its voted characters (average:
 the reading's own confidence). A bundle built with a calibration split maps it through the stored
-``calibration`` knots to the expected character accuracy (:mod:`textrec_ensembler.calibration`).
+``calibration`` knots to the expected character accuracy (:mod:`textrec_ensembler.calibration`);
+a voting one also maps each member's character confidences through that member's
+``member_calibration`` knots before the vote, so that the members vote on one scale.
 The ``agreement`` (the fraction of aligned segments on which every member proposes the same text)
 is what :meth:`EnsemblePredictor.read` adds per line.
 """
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 import torch
 
 from textrec_core.bundle import META_FILE, Bundle, write_bundle
@@ -44,7 +47,7 @@ from textrec_core.predictor import Predictor, load_predictor
 from textrec_core.protocols import Dataset, DataShapes
 from textrec_core.services.fileio import write_json
 from textrec_core.services.images import ImageInput
-from textrec_ensembler.calibration import Knots, calibrated, check_knots, fit
+from textrec_ensembler.calibration import Knots, calibrated, check_knots, fit, fit_characters
 from textrec_ensembler.voting import Reading, vote
 
 COMBINES = ("average", "vote")
@@ -70,17 +73,20 @@ def ensemble(shapes: DataShapes) -> EnsembleNetwork:
 class EnsembleModel(TorchModel):
     """How an ensemble combines its members: ``combine`` ("average" or "vote"), the ``decoder``
     each member (or, averaging, the average) is read with, the members' ``weights`` (default:
-    equal) and the confidence's ``calibration`` knots (default: none, the raw confidence). Built
+    equal), the confidence's ``calibration`` knots (default: none, the raw confidence) and, voting,
+    the knots of each member's character confidences (``member_calibration``, default: none). Built
     from saved bundles with :func:`build_ensemble`, never trained."""
 
     predictor = "EnsemblePredictor"
     variable_width = True
 
     def __init__(self, dataset: Any, network: torch.nn.Module, combine: str = "vote", decoder: str = "greedy",
-                 weights: list[float] | None = None, calibration: Knots | None = None) -> None:
-        check_model_args(combine, decoder, weights, calibration)
+                 weights: list[float] | None = None, calibration: Knots | None = None,
+                 member_calibration: list[Knots] | None = None) -> None:
+        check_model_args(combine, decoder, weights, calibration, member_calibration)
         super().__init__(dataset, network)
         self.combine, self.decoder, self.weights, self.calibration = combine, decoder, weights, calibration
+        self.member_calibration = member_calibration
 
     def fit(self, train_args: Any, **kwargs: Any) -> dict[str, list[float]]:
         raise TextrecError("an ensemble is built from saved bundles (textrec-ensemble), not trained")
@@ -90,7 +96,7 @@ class EnsembleModel(TorchModel):
 
 
 def check_model_args(combine: str, decoder: str, weights: list[float] | None,
-                     calibration: Knots | None = None) -> None:
+                     calibration: Knots | None = None, member_calibration: list[Knots] | None = None) -> None:
     """Raise :class:`ArgumentError` naming the first bad one of an ensemble's model arguments."""
     if combine not in COMBINES:
         raise ArgumentError("combine", f"must be one of {', '.join(COMBINES)}, got {combine!r}")
@@ -101,6 +107,15 @@ def check_model_args(combine: str, decoder: str, weights: list[float] | None,
         raise ArgumentError("weights", f"must be a list of positive numbers, one per member, got {weights!r}")
     if calibration is not None:
         check_knots(calibration)
+    if member_calibration is not None:
+        if combine != "vote" or not isinstance(member_calibration, list):
+            raise ArgumentError("member_calibration", "must be a list of knots, one per member, and only for vote, "
+                                                      f"got {member_calibration!r} with {combine}")
+        for index, knots in enumerate(member_calibration):
+            try:
+                check_knots(knots)
+            except ArgumentError as exc:
+                raise ArgumentError("member_calibration", f"member {index}: {exc.problem}") from None
 
 
 @attrs.frozen
@@ -126,6 +141,9 @@ class EnsemblePredictor:
             raise BundleError(f"{bundle.path} has {count} members but {len(self.weights)} weights")
         if model.combine == "average":
             check_averageable(self.members)
+        if model.member_calibration is not None and len(model.member_calibration) != count:
+            raise BundleError(f"{bundle.path} has {count} members but {len(model.member_calibration)} member "
+                              "calibrations")
 
     def read(self, images: Sequence[ImageInput]) -> list[EnsembleReading]:
         """Each image's :class:`EnsembleReading`, its confidence calibrated where the bundle says how."""
@@ -160,8 +178,19 @@ class EnsemblePredictor:
         return [EnsembleReading(text, confidence, agreement(lines), tuple(lines))
                 for (text, confidence), lines in zip(averaged, zip(*member_lines))]
 
+    def member_reads(self, images: list[np.ndarray]) -> list[list[Reading]]:
+        """Per member, per image, the member's :class:`Reading` as voting takes it, before any member
+        calibration (what :func:`~textrec_ensembler.calibration.fit_characters` fits)."""
+        return [[reading for _, reading in member_readings(member, images, self.model.decoder)]
+                for member in self.members]
+
     def _vote(self, lines: Sequence[tuple[tuple[str, float], Reading]]) -> EnsembleReading:
-        voted = vote([reading for _, reading in lines], self.weights)
+        readings = [reading for _, reading in lines]
+        if self.model.member_calibration is not None:
+            readings = [Reading(reading.text, tuple(max(MIN_CONFIDENCE, calibrated(knots, c))
+                                                    for c in reading.confidences))
+                        for reading, knots in zip(readings, self.model.member_calibration)]
+        voted = vote(readings, self.weights)
         confidence = math.fsum(voted.confidences) / len(voted.confidences) if voted.confidences else voted.agreement
         return EnsembleReading(voted.text, confidence, voted.agreement, tuple(line for line, _ in lines))
 
@@ -280,7 +309,9 @@ def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: s
     members that cannot be combined as asked, at ``combine``; bad arguments, at their names. ``out``
     must not exist yet. With ``calibrate_on`` (a prepared dataset), the ensemble reads its
     validation split and stores the calibration of its confidence (:func:`~textrec_ensembler.
-    calibration.fit`).
+    calibration.fit`); a voting ensemble first stores each member's character calibration
+    (:func:`~textrec_ensembler.calibration.fit_characters`), so that its confidence is calibrated as
+    the vote then reads.
     """
     out = Path(out)
     if len(members) < 2:
@@ -316,6 +347,11 @@ def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: s
         bundle = write_bundle(staging / "bundle", EnsembleNetwork(), meta)
         for index, member in enumerate(members):
             shutil.copytree(member, bundle / MEMBERS_DIR / str(index))
+        if calibrate_on is not None and combine == "vote":
+            model_args["member_calibration"] = fit_characters(
+                load_predictor(bundle, table).member_reads, calibrate_on.val, calibrate_on.shapes.mapping,
+                progress=progress)
+            write_json(bundle / META_FILE, {**Bundle(bundle).meta, "model_args": model_args})
         if calibrate_on is not None:
             model_args["calibration"] = fit(load_predictor(bundle, table), calibrate_on.val,
                                             calibrate_on.shapes.mapping, progress=progress)

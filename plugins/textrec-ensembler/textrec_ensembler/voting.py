@@ -74,7 +74,7 @@ def vote(readings: Sequence[Reading], weights: Sequence[float] | None = None) ->
         return Vote(readings[0].text, readings[0].confidences, 1.0)
     pivot = _pivot_index(readings)
     pivot_text = readings[pivot].text
-    pieces_by_reading = [_pieces(reading, _alignment_bounds(pivot_text, reading.text)) for reading in readings]
+    pieces_by_reading = [_pieces(reading, alignment_bounds(pivot_text, reading.text)) for reading in readings]
     total_weight = math.fsum(member_weights)
     text: list[str] = []
     confidences: list[float] = []
@@ -121,7 +121,7 @@ def _edit_distances(source: str, target: str) -> list[list[int]]:
     return rows
 
 
-def _alignment_bounds(pivot: str, member: str) -> list[int]:
+def alignment_bounds(pivot: str, member: str) -> list[int]:
     """Where ``member`` is cut into its ``2 * len(pivot) + 1`` pieces by a minimal Levenshtein alignment to ``pivot``.
 
     Piece ``k`` is ``member[bounds[k]:bounds[k + 1]]``: for even ``k`` the characters inserted before pivot character
