@@ -258,6 +258,17 @@ def test_baseline_compares_each_decoder_on_the_same_lines(run_eval, known_bundle
     assert "greedy (baseline)" in out and "beam (baseline)" in out
 
 
+def test_the_report_shows_the_comparison_with_the_baseline(run_eval, known_bundle, short_bundle, tiny_data, tmp_path):
+    status, _, err = run_eval(known_bundle, tiny_data, "--baseline", short_bundle, "--decoders", "greedy",
+                              "--save-report", str(tmp_path / "report"))
+    assert status == 0, err
+    page = (tmp_path / "report" / REPORT_FILE).read_text()
+    assert f"<h2>Against {short_bundle}</h2>" in page
+    assert "<td>greedy</td><td>0.2308</td><td>0.4615</td><td>-0.2308</td>" in page and "<td>3 / 0</td>" in page
+    status, _, _ = run_eval(known_bundle, tiny_data, "--save-report", str(tmp_path / "alone"))
+    assert status == 0 and "Against" not in (tmp_path / "alone" / REPORT_FILE).read_text()
+
+
 def test_a_bundle_against_itself_differs_by_nothing(run_eval, known_bundle, tiny_data):
     status, out, _ = run_eval(known_bundle, tiny_data, "--baseline", known_bundle, "--json")
     assert status == 0

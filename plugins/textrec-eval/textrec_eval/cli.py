@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     baseline = None if args.baseline is None else str(args.baseline)
     if args.save_report is not None:
         try:
-            path = write_report(args.save_report, evaluation, bundle, data)
+            path = write_report(args.save_report, evaluation, bundle, data, baseline, comparisons)
         except OSError as exc:
             raise TextrecError(f"cannot write the report into {str(args.save_report)!r}: {exc}") from None
         log.info("report: %s", path)

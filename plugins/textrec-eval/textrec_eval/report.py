@@ -1,12 +1,13 @@
 """``--save-report DIR``: DIR/report.html, one self-contained page to look at the worst lines.
 
-Summary metrics on top, then the reliability diagram (:mod:`textrec_eval.plots`, also written as
-DIR/reliability.png), then the worst lines, worst first: each line's image (a PNG data URI,
-drawn dark ink on light paper), its truth and every decoder's reading, with the differing
-characters highlighted (a :class:`difflib.SequenceMatcher` alignment of truth and reading:
-``<del>`` marks truth characters the reading misses or replaces, ``<ins>`` reading characters that
-are extra or wrong), with each reading's confidence (and an ensemble's agreement). Each file is
-written atomically: a failed run leaves no partial page or picture.
+Summary metrics on top, the comparison with a ``--baseline`` where there is one, then the
+reliability diagram (:mod:`textrec_eval.plots`, also written as DIR/reliability.png), then the
+worst lines, worst first: each line's image (a PNG data URI, drawn dark ink on light paper), its
+truth and every decoder's reading, with the differing characters highlighted (a
+:class:`difflib.SequenceMatcher` alignment of truth and reading: ``<del>`` marks truth characters
+the reading misses or replaces, ``<ins>`` reading characters that are extra or wrong), with each
+reading's confidence (and an ensemble's agreement). Each file is written atomically: a failed run
+leaves no partial page or picture.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from textrec_core.services.fileio import atomic_write
+from textrec_eval.comparison import LEVEL, RESAMPLES, Comparison
 from textrec_eval.evaluate import Evaluation
 from textrec_eval.metrics import LineResult
 from textrec_eval.plots import reliability_png
@@ -88,8 +90,22 @@ def _line_html(line: LineResult, ranked_by: str) -> str:
             + "</table></div>")
 
 
-def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes) -> str:
-    """The report page as one HTML string, with the ``reliability`` diagram (PNG bytes) inlined."""
+def _comparison_html(baseline: str, comparisons: dict[str, Comparison]) -> str:
+    """The table of the bundle's decoders against the ``baseline`` bundle's."""
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{c.cer:.4f}</td><td>{c.baseline_cer:.4f}</td><td>{c.difference:+.4f}</td>"
+        f"<td>[{c.low:+.4f}, {c.high:+.4f}]</td><td>{c.better_share:.1%}</td><td>{c.lines_better} / {c.lines_worse}"
+        "</td></tr>" for name, c in comparisons.items())
+    return (f"<h2>Against {escape(baseline)}</h2><p>The same lines; the interval holds {LEVEL:.0%} of the "
+            f"differences over {RESAMPLES} paired resamples of the lines.</p><table class='summary'><tr><th>decoder"
+            "</th><th>CER</th><th>baseline</th><th>difference</th><th>interval</th><th>better in</th>"
+            f"<th>lines better / worse</th></tr>{rows}</table>")
+
+
+def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes, baseline: str | None = None,
+           comparisons: dict[str, Comparison] | None = None) -> str:
+    """The report page as one HTML string, with the ``reliability`` diagram (PNG bytes) inlined and
+    the ``comparisons`` with the ``baseline`` bundle where there is one."""
     ranked_by = next(iter(evaluation.metrics))
     summary = "".join(
         f"<tr><td>{escape(name)}</td><td>{m.cer:.4f}</td><td>{m.wer:.4f}</td><td>{m.lines_per_second:.1f}</td></tr>"
@@ -101,18 +117,20 @@ def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes) -
         f"<style>{STYLE}</style></head><body><h1>textrec-eval</h1>"
         f"<p>{escape(bundle)} on {escape(data)}: {evaluation.lines} lines, texts normalised by {NORMALIZATION}.</p>"
         "<table class='summary'><tr><th>decoder</th><th>CER</th><th>WER</th><th>lines/s</th></tr>"
-        f"{summary}</table><h2>Reliability</h2><img alt='reliability diagram' src='{data_uri(reliability)}'>"
+        f"{summary}</table>{'' if baseline is None else _comparison_html(baseline, comparisons or {})}"
+        f"<h2>Reliability</h2><img alt='reliability diagram' src='{data_uri(reliability)}'>"
         f"<h2>Worst {len(evaluation.worst)} lines by {escape(ranked_by)} CER</h2>{lines}"
         "</body></html>\n"
     )
 
 
-def write_report(directory: Path, evaluation: Evaluation, bundle: str, data: str) -> Path:
+def write_report(directory: Path, evaluation: Evaluation, bundle: str, data: str, baseline: str | None = None,
+                 comparisons: dict[str, Comparison] | None = None) -> Path:
     """Write ``directory/reliability.png`` and ``directory/report.html``, each atomically (rendered
     before the file is opened) and readable by all (:data:`REPORT_MODE`, not the temporary file's
     owner-only mode); returns the page's path."""
     reliability = reliability_png(evaluation)
-    page = render(evaluation, bundle, data, reliability)
+    page = render(evaluation, bundle, data, reliability, baseline, comparisons)
     publish(Path(directory) / RELIABILITY_FILE, reliability)
     return publish(Path(directory) / REPORT_FILE, page.encode("utf-8"))
 
