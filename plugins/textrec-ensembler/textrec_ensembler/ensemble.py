@@ -144,6 +144,10 @@ class EnsemblePredictor:
         if model.member_calibration is not None and len(model.member_calibration) != count:
             raise BundleError(f"{bundle.path} has {count} members but {len(model.member_calibration)} member "
                               "calibrations")
+        #: Per member, its character calibration's raw and calibrated knot values (None: raw confidences).
+        self.member_maps = None if model.member_calibration is None else [
+            (np.array([raw for raw, _ in knots]), np.array([value for _, value in knots]))
+            for knots in model.member_calibration]
 
     def read(self, images: Sequence[ImageInput]) -> list[EnsembleReading]:
         """Each image's :class:`EnsembleReading`, its confidence calibrated where the bundle says how."""
@@ -186,10 +190,10 @@ class EnsemblePredictor:
 
     def _vote(self, lines: Sequence[tuple[tuple[str, float], Reading]]) -> EnsembleReading:
         readings = [reading for _, reading in lines]
-        if self.model.member_calibration is not None:
-            readings = [Reading(reading.text, tuple(max(MIN_CONFIDENCE, calibrated(knots, c))
-                                                    for c in reading.confidences))
-                        for reading, knots in zip(readings, self.model.member_calibration)]
+        if self.member_maps is not None:  # the knots' linear interpolation, as calibration.calibrated
+            readings = [Reading(reading.text, tuple(np.maximum(MIN_CONFIDENCE, np.interp(reading.confidences, *knots))
+                                                    .tolist()))
+                        for reading, knots in zip(readings, self.member_maps)]
         voted = vote(readings, self.weights)
         confidence = math.fsum(voted.confidences) / len(voted.confidences) if voted.confidences else voted.agreement
         return EnsembleReading(voted.text, confidence, voted.agreement, tuple(line for line, _ in lines))
