@@ -15,7 +15,7 @@ from textrec_core.predictor import EnsembleReader, Predictor
 from textrec_core.protocols import Split
 from textrec_core.services.metrics import edit_distance
 from textrec_eval.calibration import Reliability, character_accuracy, reliability
-from textrec_eval.metrics import DecoderMetrics, LineResult, WorstLines, decoder_metrics, line_cer
+from textrec_eval.metrics import DecoderMetrics, LineResult, WorstLines, decoder_metrics, edits_cer
 from textrec_eval.text import normalize
 
 
@@ -91,6 +91,7 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
     ids = split_ids(split)
     truths: list[str] = []
     readings: dict[str, list[Read]] = {name: [] for name in names}
+    edits: dict[str, list[int]] = {name: [] for name in names}
     seconds = dict.fromkeys(names, 0.0)
     kept = WorstLines(worst, names[0])
     for number, (images, labels) in enumerate(split.batches(batch_size)):
@@ -109,10 +110,12 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
         for offset, (array, truth) in enumerate(zip(arrays, batch_truths)):
             index = len(truths) + offset
             line = {name: batch_readings[name][offset] for name in names}
+            for name, (text, _, _) in line.items():
+                edits[name].append(edit_distance(text, truth))
             kept.offer(LineResult(
                 index, str(ids[index]) if ids is not None else None, truth,
                 {name: text for name, (text, _, _) in line.items()},
-                {name: line_cer(text, truth) for name, (text, _, _) in line.items()},
+                {name: edits_cer(edits[name][-1], len(truth)) for name in names},
                 (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8),
                 {name: confidence for name, (_, confidence, _) in line.items()},
                 {name: agreement for name, (_, _, agreement) in line.items()},
@@ -120,10 +123,8 @@ def evaluate(readers: dict[str, Predictor], split: Split, mapping: CharacterMapp
         truths += batch_truths
     if not truths:
         raise DataError("the split holds no lines: nothing to evaluate")
-    texts = {name: [text for text, _, _ in readings[name]] for name in names}
     return Evaluation(len(truths),
-                      {name: decoder_metrics(texts[name], truths, seconds[name]) for name in names},
-                      kept.lines(), {name: scored(readings[name], truths) for name in names},
-                      {name: np.array([edit_distance(text, truth) for text, truth in zip(texts[name], truths)])
+                      {name: decoder_metrics([text for text, _, _ in readings[name]], truths, seconds[name])
                        for name in names},
-                      np.array([len(truth) for truth in truths]))
+                      kept.lines(), {name: scored(readings[name], truths) for name in names},
+                      {name: np.array(edits[name]) for name in names}, np.array([len(truth) for truth in truths]))

@@ -19,7 +19,12 @@ from textrec_core.services.metrics import character_error_rate, edit_distance, w
 
 def line_cer(reading: str, truth: str) -> float:
     """The CER of one line: edits over the truth's length (over 1 when the truth is empty)."""
-    return edit_distance(reading, truth) / max(1, len(truth))
+    return edits_cer(edit_distance(reading, truth), len(truth))
+
+
+def edits_cer(edits: int, truth_length: int) -> float:
+    """The CER of one line read with ``edits`` edits against a truth of ``truth_length`` characters."""
+    return edits / max(1, truth_length)
 
 
 @dataclass(frozen=True)
