@@ -27,7 +27,7 @@ from textrec_core.cli import USAGE_ERRORS as RUN_USAGE_ERRORS
 from textrec_core.cli import at_least, exit_status
 from textrec_core.errors import BundleError, ConfigError, TextrecError
 from textrec_core.plugins import components, load_errors
-from textrec_eval.comparison import RESAMPLES, compare
+from textrec_eval.comparison import RESAMPLES, Comparisons, compare
 from textrec_eval.data import build_dataset, data_config, prepare
 from textrec_eval.evaluate import evaluate
 from textrec_eval.output import as_dict, as_table
@@ -109,16 +109,15 @@ def run(args: argparse.Namespace) -> int:
     split = getattr(dataset, args.split)
     evaluation = evaluate(readers, split, dataset.shapes.mapping, batch_size=args.batch_size, worst=args.worst)
     bundle, data = str(args.bundle), json.dumps(config, ensure_ascii=False)
-    comparisons = {} if args.baseline is None else {
+    comparisons = None if args.baseline is None else Comparisons(str(args.baseline), {
         name: compare(evaluation.edits[name], evaluation.edits[baseline_name(name)], evaluation.truth_lengths)
-        for name in names}
-    baseline = None if args.baseline is None else str(args.baseline)
+        for name in names})
     if args.save_report is not None:
         try:
-            path = write_report(args.save_report, evaluation, bundle, data, baseline, comparisons)
+            path = write_report(args.save_report, evaluation, bundle, data, comparisons)
         except OSError as exc:
             raise TextrecError(f"cannot write the report into {str(args.save_report)!r}: {exc}") from None
         log.info("report: %s", path)
-    print(json.dumps(as_dict(evaluation, bundle, config, args.split, baseline, comparisons), indent=2) if args.json
-          else as_table(evaluation, bundle, data, args.split, baseline, comparisons))
+    print(json.dumps(as_dict(evaluation, bundle, config, args.split, comparisons), indent=2) if args.json
+          else as_table(evaluation, bundle, data, args.split, comparisons))
     return 0

@@ -40,6 +40,14 @@ class Comparison:
     lines_worse: int
 
 
+@dataclass(frozen=True)
+class Comparisons:
+    """A bundle's decoders, by name, each against the same decoder of the ``baseline`` bundle."""
+
+    baseline: str
+    decoders: dict[str, Comparison]
+
+
 def compare(edits: np.ndarray, baseline_edits: np.ndarray, lengths: np.ndarray, *, resamples: int = RESAMPLES,
             level: float = LEVEL, seed: int = 0) -> Comparison:
     """The paired bootstrap of the module docstring over per-line ``edits`` of the reader and of the

@@ -28,15 +28,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from textrec_eval.comparison import LEVEL, RESAMPLES, Comparison
+from textrec_eval.comparison import LEVEL, RESAMPLES, Comparisons
 from textrec_eval.evaluate import Evaluation
 from textrec_eval.text import NORMALIZATION
 
 
 def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: str = "test",
-            baseline: str | None = None, comparisons: dict[str, Comparison] | None = None) -> dict[str, Any]:
+            comparisons: Comparisons | None = None) -> dict[str, Any]:
     """The evaluation in the JSON schema of the module docstring; ``data`` is the dataset config,
-    ``split`` the split read, ``comparisons`` the bundle's decoders against the ``baseline`` bundle's."""
+    ``split`` the split read, ``comparisons`` the bundle's decoders against a baseline's."""
     return {
         "bundle": bundle,
         "data": data,
@@ -54,16 +54,16 @@ def as_dict(evaluation: Evaluation, bundle: str, data: dict[str, Any], split: st
                           for name, text in line.readings.items()}}
             for line in evaluation.worst
         ],
-        "baseline": None if baseline is None else {
-            "bundle": baseline, "resamples": RESAMPLES, "level": LEVEL,
-            "decoders": {name: asdict(comparison) for name, comparison in (comparisons or {}).items()}},
+        "baseline": None if comparisons is None else {
+            "bundle": comparisons.baseline, "resamples": RESAMPLES, "level": LEVEL,
+            "decoders": {name: asdict(comparison) for name, comparison in comparisons.decoders.items()}},
     }
 
 
-def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test", baseline: str | None = None,
-             comparisons: dict[str, Comparison] | None = None) -> str:
-    """The evaluation as text: a header, one row per decoder, the comparisons with the ``baseline``
-    bundle where there is one, then the worst lines."""
+def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test",
+             comparisons: Comparisons | None = None) -> str:
+    """The evaluation as text: a header, one row per decoder, the ``comparisons`` with a baseline
+    where there are any, then the worst lines."""
     width = max(7, *map(len, evaluation.metrics))
     lines = [f"{bundle} on {data}, {split} split: {evaluation.lines} lines (texts normalised by {NORMALIZATION})", "",
              f"{'decoder':<{width}}  {'CER':>7}  {'WER':>7}  {'lines/s':>9}  {'ECE conf.':>9}  {'ECE agr.':>8}"]
@@ -72,12 +72,12 @@ def as_table(evaluation: Evaluation, bundle: str, data: str, split: str = "test"
         agreement = f"{tables['agreement'].ece:>8.4f}" if "agreement" in tables else f"{'-':>8}"
         lines.append(f"{name:<{width}}  {m.cer:>7.4f}  {m.wer:>7.4f}  {m.lines_per_second:>9.1f}  "
                      f"{tables['confidence'].ece:>9.4f}  {agreement}")
-    if baseline is not None:
-        lines += ["", f"against {baseline} (the same lines; interval: {LEVEL:.0%} of the differences over "
+    if comparisons is not None:
+        lines += ["", f"against {comparisons.baseline} (the same lines; interval: {LEVEL:.0%} of the differences over "
                       f"{RESAMPLES} paired resamples of the lines):",
                   f"{'decoder':<{width}}  {'CER':>7}  {'baseline':>8}  {'difference':>10}  {'interval':>19}  "
                   f"{'better in':>9}  {'lines better/worse':>18}"]
-        for name, c in (comparisons or {}).items():
+        for name, c in comparisons.decoders.items():
             lines.append(f"{name:<{width}}  {c.cer:>7.4f}  {c.baseline_cer:>8.4f}  {c.difference:>+10.4f}  "
                          f"{f'[{c.low:+.4f}, {c.high:+.4f}]':>19}  {c.better_share:>9.1%}  "
                          f"{f'{c.lines_better} / {c.lines_worse}':>18}")

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from textrec_core.services.fileio import atomic_write
-from textrec_eval.comparison import LEVEL, RESAMPLES, Comparison
+from textrec_eval.comparison import LEVEL, RESAMPLES, Comparisons
 from textrec_eval.evaluate import Evaluation
 from textrec_eval.metrics import LineResult
 from textrec_eval.plots import reliability_png
@@ -90,22 +90,22 @@ def _line_html(line: LineResult, ranked_by: str) -> str:
             + "</table></div>")
 
 
-def _comparison_html(baseline: str, comparisons: dict[str, Comparison]) -> str:
-    """The table of the bundle's decoders against the ``baseline`` bundle's."""
+def _comparison_html(comparisons: Comparisons) -> str:
+    """The table of the bundle's decoders against the baseline's."""
     rows = "".join(
         f"<tr><td>{escape(name)}</td><td>{c.cer:.4f}</td><td>{c.baseline_cer:.4f}</td><td>{c.difference:+.4f}</td>"
         f"<td>[{c.low:+.4f}, {c.high:+.4f}]</td><td>{c.better_share:.1%}</td><td>{c.lines_better} / {c.lines_worse}"
-        "</td></tr>" for name, c in comparisons.items())
-    return (f"<h2>Against {escape(baseline)}</h2><p>The same lines; the interval holds {LEVEL:.0%} of the "
+        "</td></tr>" for name, c in comparisons.decoders.items())
+    return (f"<h2>Against {escape(comparisons.baseline)}</h2><p>The same lines; the interval holds {LEVEL:.0%} of the "
             f"differences over {RESAMPLES} paired resamples of the lines.</p><table class='summary'><tr><th>decoder"
             "</th><th>CER</th><th>baseline</th><th>difference</th><th>interval</th><th>better in</th>"
             f"<th>lines better / worse</th></tr>{rows}</table>")
 
 
-def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes, baseline: str | None = None,
-           comparisons: dict[str, Comparison] | None = None) -> str:
+def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes,
+           comparisons: Comparisons | None = None) -> str:
     """The report page as one HTML string, with the ``reliability`` diagram (PNG bytes) inlined and
-    the ``comparisons`` with the ``baseline`` bundle where there is one."""
+    the ``comparisons`` with a baseline where there are any."""
     ranked_by = next(iter(evaluation.metrics))
     summary = "".join(
         f"<tr><td>{escape(name)}</td><td>{m.cer:.4f}</td><td>{m.wer:.4f}</td><td>{m.lines_per_second:.1f}</td></tr>"
@@ -117,20 +117,20 @@ def render(evaluation: Evaluation, bundle: str, data: str, reliability: bytes, b
         f"<style>{STYLE}</style></head><body><h1>textrec-eval</h1>"
         f"<p>{escape(bundle)} on {escape(data)}: {evaluation.lines} lines, texts normalised by {NORMALIZATION}.</p>"
         "<table class='summary'><tr><th>decoder</th><th>CER</th><th>WER</th><th>lines/s</th></tr>"
-        f"{summary}</table>{'' if baseline is None else _comparison_html(baseline, comparisons or {})}"
+        f"{summary}</table>{'' if comparisons is None else _comparison_html(comparisons)}"
         f"<h2>Reliability</h2><img alt='reliability diagram' src='{data_uri(reliability)}'>"
         f"<h2>Worst {len(evaluation.worst)} lines by {escape(ranked_by)} CER</h2>{lines}"
         "</body></html>\n"
     )
 
 
-def write_report(directory: Path, evaluation: Evaluation, bundle: str, data: str, baseline: str | None = None,
-                 comparisons: dict[str, Comparison] | None = None) -> Path:
+def write_report(directory: Path, evaluation: Evaluation, bundle: str, data: str,
+                 comparisons: Comparisons | None = None) -> Path:
     """Write ``directory/reliability.png`` and ``directory/report.html``, each atomically (rendered
     before the file is opened) and readable by all (:data:`REPORT_MODE`, not the temporary file's
     owner-only mode); returns the page's path."""
     reliability = reliability_png(evaluation)
-    page = render(evaluation, bundle, data, reliability, baseline, comparisons)
+    page = render(evaluation, bundle, data, reliability, comparisons)
     publish(Path(directory) / RELIABILITY_FILE, reliability)
     return publish(Path(directory) / REPORT_FILE, page.encode("utf-8"))
 
