@@ -158,6 +158,27 @@ def test_predict_reads_the_decoded_tokens_with_their_confidence(decoder):
         assert confidence == pytest.approx(math.exp(hypothesis.score), rel=1e-5)
 
 
+@pytest.mark.parametrize(("joint", "alone"), [("joint", "greedy"), ("beam_joint", "beam")])
+def test_joint_decoders_with_no_ctc_share_read_as_the_decoder_alone(joint, alone):
+    model = small_model(decoder=alone, beam_width=3)
+    images = torch.rand(4, 28, 120)
+    joined = LineModelAttention(fake_dataset(), model.network, decoder=joint, beam_width=3, joint_weight=0.0)
+    readings, expected = joined.predict(images), model.predict(images)
+    assert [text for text, _ in readings] == [text for text, _ in expected]
+    assert [confidence for _, confidence in readings] == pytest.approx([confidence for _, confidence in expected])
+
+
+def test_joint_decoders_read_the_networks_joint_search():
+    model = small_model(decoder="beam_joint", beam_width=2, joint_weight=0.5)
+    images = torch.rand(3, 28, 90)
+    model.network.eval()
+    hypotheses = model.network.joint(model.network.encode(images), 2, 0.5)
+    for (text, confidence), hypothesis in zip(model.predict(images), hypotheses):
+        assert text == LINE_MAPPING.decode([t for t in hypothesis.tokens if t != END_INDEX])
+        assert confidence == pytest.approx(math.exp(hypothesis.score), rel=1e-5)
+        assert 0 <= confidence <= 1
+
+
 def trim(tokens: list[int], log_probs: list[float]) -> tuple[list[int], list[float]]:
     length = tokens.index(END_INDEX) + 1 if END_INDEX in tokens else len(tokens)
     return tokens[:length], log_probs[:length]
@@ -246,7 +267,10 @@ def test_a_model_rebuilt_for_inference_decodes_greedily_like_the_trained_one():
 @pytest.mark.parametrize(
     ("args", "argument", "problem"),
     [
-        ({"decoder": "sample"}, "decoder", "must be one of 'greedy', 'beam', got 'sample'"),
+        ({"decoder": "sample"}, "decoder", "must be one of 'greedy', 'beam', 'joint', 'beam_joint', got 'sample'"),
+        ({"joint_weight": 1.0}, "joint_weight", "must be in [0, 1), got 1.0"),
+        ({"decoder": "joint", "ctc_weight": 0.0}, "decoder",
+         "'joint' reads with the CTC head, which trains only with ctc_weight above 0; this model's is 0"),
         ({"decoder": "beam", "beam_width": 0}, "beam_width", "must be at least 1, got 0"),
     ],
 )

@@ -11,17 +11,22 @@ cross-entropy plus ``ctc_weight`` times the CTC loss (:func:`textrec_lines.ctc_l
 mapping's ``<blank>``, per target character, over each line's real frames) of the network's
 ``frame_logits``, joint CTC-attention training (Kim, Hori and Watanabe, 2017). Attention alone
 finds where each character lies only slowly on long lines: on 34-character EMNIST lines it read
-the language, not the line, for the first epochs (docs/performance.md has the runs). The CTC
-head only trains; reading uses the decoder. ``ctc_weight`` 0 trains the decoder's loss alone;
-the reported ``loss`` is always the decoder's cross-entropy.
+the language, not the line, for the first epochs (docs/performance.md has the runs).
+``ctc_weight`` 0 trains the decoder's loss alone; the reported ``loss`` is always the decoder's
+cross-entropy.
 
 Reading (``predict``) decodes each image with the configured ``decoder``: ``"greedy"``, or
-``"beam"`` with ``beam_width`` hypotheses (:mod:`textrec_attention.search`). The text is the
-decoded tokens before ``<end>``. ``decode(logits)`` reads given logits (e.g. teacher-forced
+``"beam"`` with ``beam_width`` hypotheses (:mod:`textrec_attention.search`), from the decoder
+alone; or ``"joint"`` (greedy) and ``"beam_joint"`` (``beam_width``), whose every step joins the
+decoder's scores with the trained CTC head's prefix scores, ``joint_weight`` the CTC share
+(:mod:`textrec_attention.joint`): the CTC head keeps the decoder from reading a word twice or
+running on past the line's end. They need a CTC head trained (``ctc_weight`` above 0). The text
+is the decoded tokens before ``<end>``. ``decode(logits)`` reads given logits (e.g. teacher-forced
 ones) the same way, from the most probable token at each position.
 
 Confidence: the geometric mean of the decoded tokens' probabilities, ``<end>`` included
-(``exp`` of their mean log-probability), in [0, 1]. It is the score beam search ranks
+(``exp`` of their mean log-probability), in [0, 1]; with a joint decoder each token's probability
+is its joint one. It is the score beam search ranks
 hypotheses by, and unlike the product it does not fall just because a line is long.
 
 Metrics (``evaluate``): ``loss``, the teacher-forced cross-entropy per target token (``<end>``
@@ -43,14 +48,18 @@ import torch.nn.functional as F
 
 from textrec_attention.decoder import Memory
 from textrec_attention.network import LineAttention
+from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, END, PAD, START
 from textrec_core.model import InferenceData
 from textrec_core.protocols import Dataset
 from textrec_core.services.arguments import check_range
 from textrec_lines import DecodingModel, ctc_loss
+from textrec_lines.decoding import DECODERS
 
 #: Beam search decodes at most this many hypotheses (images x beam_width) at once, to bound its memory.
 BEAM_ROWS = 1024
+#: The decoders that join the CTC head's scores, and the beam width each reads with (None: ``beam_width``).
+JOINT_DECODERS = {"joint": 1, "beam_joint": None}
 
 
 def teacher_forcing(labels: torch.Tensor, *, pad: int, start: int, end: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,10 +86,15 @@ class LineModelAttention(DecodingModel):
 
     variable_width = True
     required_tokens = (PAD, START, END, BLANK)
+    decoders = (*DECODERS, *JOINT_DECODERS)
 
     def __init__(self, dataset: Dataset | InferenceData, network: torch.nn.Module, decoder: str = "greedy",
-                 beam_width: int = 5, ctc_weight: float = 0.3) -> None:
+                 beam_width: int = 5, ctc_weight: float = 0.3, joint_weight: float = 0.3) -> None:
         check_range("ctc_weight", ctc_weight, 0, 1, closed="[]")
+        check_range("joint_weight", joint_weight, 0, 1, closed="[)")
+        if decoder in JOINT_DECODERS and not ctc_weight:
+            raise ArgumentError("decoder", f"{decoder!r} reads with the CTC head, which trains only with ctc_weight "
+                                           "above 0; this model's is 0")
         super().__init__(dataset, network, decoder, beam_width)
         if not isinstance(network, LineAttention):
             raise ValueError(f"LineModelAttention needs an encoder-decoder network such as line_attention, "
@@ -88,6 +102,7 @@ class LineModelAttention(DecodingModel):
         if (network.start_index, network.end_index) != (self.start_index, self.end_index):
             raise ValueError("the network's <start> and <end> indices differ from the dataset's mapping")
         self.ctc_weight = ctc_weight
+        self.joint_weight = joint_weight
 
     @property
     def ratios(self) -> dict[str, tuple[str, str]]:
@@ -110,10 +125,13 @@ class LineModelAttention(DecodingModel):
         """Text and confidence of each line of an encoded ``memory``, read with ``decoder``."""
         if decoder == "greedy":
             return self._read_rows(*self.network.greedy(memory))
-        rows = max(1, BEAM_ROWS // self.beam_width)
-        return [self._read(hypothesis.tokens, hypothesis.log_probs)
-                for start in range(0, memory.mask.shape[0], rows)
-                for hypothesis in self.network.beam(memory.rows(start, start + rows), self.beam_width)]
+        width = JOINT_DECODERS.get(decoder) or self.beam_width
+        rows = max(1, BEAM_ROWS // width)
+        hypotheses = [hypothesis for start in range(0, memory.mask.shape[0], rows)
+                      for hypothesis in (self.network.joint(memory.rows(start, start + rows), width, self.joint_weight)
+                                         if decoder in JOINT_DECODERS
+                                         else self.network.beam(memory.rows(start, start + rows), width))]
+        return [self._read(hypothesis.tokens, hypothesis.log_probs) for hypothesis in hypotheses]
 
     def _cross_entropy(self, logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
         return F.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=self.pad_index,

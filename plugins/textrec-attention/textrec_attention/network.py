@@ -12,6 +12,9 @@ every decoding step.
 * ``decode_greedy(images, max_length)``: the most probable token at each step, until ``<end>``.
 * ``decode_beam(images, beam_width, max_length)``: beam search (:mod:`textrec_attention.search`
   documents the search and its length normalisation).
+* ``joint(memory, beam_width, weight)``: beam search over the decoder's scores joined with the CTC
+  head's prefix scores, ``weight`` the CTC share (:mod:`textrec_attention.joint`); a beam of 1
+  reads greedily.
 * ``encode(images)`` gives the memory the decoder reads; ``teach``, ``greedy`` and ``beam`` do
   the three above from a memory, so that one encoding serves several readings.
 * ``frame_logits(memory)``: per-frame class scores ``(B, T, C)`` of a linear layer over the
@@ -39,6 +42,7 @@ from torch import nn
 
 from textrec_attention.decoder import AttentionDecoder, Memory, State
 from textrec_attention.encoder import ENCODERS, FRAME_STRIDE, TRANSFORMER_HEADS, Encoder
+from textrec_attention.joint import joint_step
 from textrec_attention.search import Hypothesis, Step, beam_search, greedy_search
 from textrec_core import CharacterMapping, DataShapes
 from textrec_core.errors import ArgumentError
@@ -65,6 +69,7 @@ class LineAttention(nn.Module):
         self.max_output_length = max_output_length
         num_classes = len(mapping)
         self.start_index, self.end_index = mapping.index(START), mapping.index(END)
+        self.blank_index = mapping.index(BLANK)
         self.encoder = Encoder(height, conv_channels=conv_channels, encoder=encoder, encoder_size=encoder_size,
                                encoder_layers=encoder_layers, dropout=dropout)
         self.decoder = AttentionDecoder(num_classes, encoder_size, decoder_size=decoder_size,
@@ -127,14 +132,27 @@ class LineAttention(nn.Module):
     @torch.no_grad()
     def beam(self, memory: Memory, beam_width: int, max_length: int | None = None) -> list[Hypothesis]:
         """``decode_beam`` from an encoded ``memory``."""
+        return self._search(memory, beam_width, None, max_length)
+
+    @torch.no_grad()
+    def joint(self, memory: Memory, beam_width: int, weight: float, max_length: int | None = None) -> list[Hypothesis]:
+        """Beam search of ``beam_width`` over the decoder's and the CTC head's scores (``weight`` the
+        CTC share, in [0, 1)) from an encoded ``memory``: per line, the best-scoring hypothesis."""
+        return self._search(memory, beam_width, weight, max_length)
+
+    def _search(self, memory: Memory, beam_width: int, weight: float | None,
+                max_length: int | None) -> list[Hypothesis]:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}")
         batch_size = memory.mask.shape[0]
         memory = memory.repeat(beam_width)
-        return beam_search(self._step(memory), self.decoder.initial_state(memory), batch_size=batch_size,
-                           beam_width=beam_width, start=self.start_index, end=self.end_index,
-                           device=memory.mask.device, max_length=self._max_length(max_length))
-
+        step, state = self._step(memory), self.decoder.initial_state(memory)
+        if weight is not None:
+            step, state = joint_step(step, state, self.frame_logits(memory).float().log_softmax(dim=2),
+                                     memory.mask.sum(dim=1), weight=weight, blank=self.blank_index,
+                                     start=self.start_index, end=self.end_index)
+        return beam_search(step, state, batch_size=batch_size, beam_width=beam_width, start=self.start_index,
+                           end=self.end_index, device=memory.mask.device, max_length=self._max_length(max_length))
 
 def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size: int, encoder_layers: int,
            decoder_size: int, embedding_size: int, max_output_length: int, dropout: float) -> None:

@@ -1,8 +1,8 @@
 """Autoregressive search: greedy decoding and beam search over any step function.
 
 Both drive a :data:`Step` ``step(tokens, state) -> (log_probs, state)``: ``tokens`` is the
-``(N,)`` batch of previous tokens (``start`` at first), ``state`` a tensor or tuple of tensors
-whose first dimension is N, ``log_probs`` the ``(N, C)`` log-probabilities of the next token
+``(N,)`` batch of previous tokens (``start`` at first), ``state`` a tensor or (nested) tuple of
+tensors whose first dimension is N, ``log_probs`` the ``(N, C)`` log-probabilities of the next token
 (``-inf`` for a token that may not come). A sequence ends with the ``end`` token or after
 ``max_length`` tokens, ``end`` included.
 
@@ -31,7 +31,8 @@ from typing import NamedTuple
 
 import torch
 
-SearchState = torch.Tensor | tuple[torch.Tensor, ...]
+#: A tensor, or a tuple of tensors and nested tuples of them, each with one row per sequence.
+SearchState = torch.Tensor | tuple["SearchState", ...]
 Step = Callable[[torch.Tensor, SearchState], tuple[torch.Tensor, SearchState]]
 
 
@@ -48,10 +49,10 @@ class Hypothesis(NamedTuple):
 
 
 def select_rows(state: SearchState, rows: torch.Tensor) -> SearchState:
-    """``state`` (a tensor or a tuple of them) at ``rows`` along the first dimension."""
+    """``state`` (a tensor or a nested tuple of them) at ``rows`` along the first dimension."""
     if isinstance(state, torch.Tensor):
         return state.index_select(0, rows)
-    return tuple(tensor.index_select(0, rows) for tensor in state)
+    return tuple(select_rows(part, rows) for part in state)
 
 
 def _check_max_length(max_length: int) -> None:
