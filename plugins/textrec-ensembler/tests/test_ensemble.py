@@ -99,6 +99,28 @@ def test_an_ensemble_bundle_embeds_its_members_and_round_trips(members, tmp_path
     assert all(member.model.decoder == "beam" for member in beam.members)
 
 
+def test_voting_members_read_each_with_its_own_decoder(members, tmp_path):
+    ensemble = build_ensemble(members[:2], tmp_path / "ensemble", decoder=["greedy", "beam"])
+    assert json.loads((ensemble / META_FILE).read_text())["model_args"]["decoder"] == ["greedy", "beam"]
+    predictor = load_predictor(ensemble)
+    assert [member.model.decoder for member in predictor.members] == ["greedy", "beam"]
+    expected = [load_predictor(members[0]).predict_batch(lines()),
+                load_predictor(members[1], model_args={"decoder": "beam"}).predict_batch(lines())]
+    read = [reading.members for reading in predictor.read(lines())]
+    assert [[text for text, _ in pair] for pair in read] == [[text for text, _ in pair] for pair in zip(*expected)]
+    assert [[confidence for _, confidence in pair] for pair in read] == [
+        pytest.approx([confidence for _, confidence in pair], rel=1e-4) for pair in zip(*expected)]
+    with pytest.raises(ConfigError, match="decoder: got 3 decoders for 2 members"):
+        build_ensemble(members[:2], tmp_path / "three", decoder=["greedy", "beam", "greedy"])
+    with pytest.raises(ConfigError, match="decoder: must be a decoder name, or, voting, a list of one per member"):
+        build_ensemble(members[:2], tmp_path / "averaged", combine="average", decoder=["greedy", "beam"])
+    assert main([str(tmp_path / "cli"), *members[:2], "--decoder", "greedy,beam"]) == 0
+    assert json.loads((tmp_path / "cli" / META_FILE).read_text())["model_args"]["decoder"] == ["greedy", "beam"]
+    with pytest.raises(SystemExit) as exited:
+        main([str(tmp_path / "bad"), *members[:2], "--decoder", "greedy,"])
+    assert exited.value.code == 2
+
+
 def test_best_path_characters_take_each_runs_highest_probability():
     probs = torch.tensor([[[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.9, 0.0]]])
     tokens, confidences = best_path_characters(probs.clamp(min=1e-9).log(), None, blank=2)[0]

@@ -54,7 +54,17 @@ def add_combining(parser: argparse.ArgumentParser) -> None:
     """The options of how members are combined, shared by both commands."""
     parser.add_argument("--combine", choices=COMBINES, default="vote",
                         help="average the members' CTC posteriors, or vote over their readings (vote)")
-    parser.add_argument("--decoder", default="greedy", help="the decoder each member (or the average) reads with")
+    parser.add_argument("--decoder", type=decoder_names, default="greedy", metavar="NAME[,NAME...]",
+                        help="the decoder every member (or the average) reads with (greedy), or, voting, one per "
+                             "member (e.g. greedy,beam_joint for a CTC and an attention model)")
+
+
+def decoder_names(text: str) -> str | list[str]:
+    """``--decoder``: one name, or a comma-separated list of one per member."""
+    names = text.split(",")
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected NAME or NAME,NAME,..., got {text!r}")
+    return names[0] if len(names) == 1 else names
 
 
 def main(argv: Sequence[str] | None = None) -> int:

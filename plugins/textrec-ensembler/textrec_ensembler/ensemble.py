@@ -3,8 +3,9 @@
 Layout of an ensemble bundle: an ordinary textrec bundle (``bundle.json``, ``weights.pt``) of model
 ``EnsembleModel``, network ``ensemble`` and predictor ``EnsemblePredictor``, whose ``members/0``,
 ``members/1``, ... are the members' own bundles, copied whole. ``load_predictor`` on it gives an
-:class:`EnsemblePredictor`, which loads each member's own predictor (with the ensemble's decoder)
-and combines their readings of each image:
+:class:`EnsemblePredictor`, which loads each member's own predictor (with the ensemble's
+``decoder``: one name for every member, or, voting, a list of one per member) and combines their
+readings of each image:
 
 - ``combine: "average"``: the members' per-frame CTC posteriors are averaged (weighted) and read
   once with the first member's decoder. Members must read alike: CTC models (``frame_log_probs``)
@@ -72,7 +73,8 @@ def ensemble(shapes: DataShapes) -> EnsembleNetwork:
 
 class EnsembleModel(TorchModel):
     """How an ensemble combines its members: ``combine`` ("average" or "vote"), the ``decoder``
-    each member (or, averaging, the average) is read with, the members' ``weights`` (default:
+    each member (or, averaging, the average) is read with (voting, also a list of one decoder per
+    member, for members read best in different ways), the members' ``weights`` (default:
     equal), the confidence's ``calibration`` knots (default: none, the raw confidence) and, voting,
     the knots of each member's character confidences (``member_calibration``, default: none). Built
     from saved bundles with :func:`build_ensemble`, never trained."""
@@ -80,8 +82,9 @@ class EnsembleModel(TorchModel):
     predictor = "EnsemblePredictor"
     variable_width = True
 
-    def __init__(self, dataset: Any, network: torch.nn.Module, combine: str = "vote", decoder: str = "greedy",
-                 weights: list[float] | None = None, calibration: Knots | None = None,
+    def __init__(self, dataset: Any, network: torch.nn.Module, combine: str = "vote",
+                 decoder: str | list[str] = "greedy", weights: list[float] | None = None,
+                 calibration: Knots | None = None,
                  member_calibration: list[Knots] | None = None) -> None:
         check_model_args(combine, decoder, weights, calibration, member_calibration)
         super().__init__(dataset, network)
@@ -95,12 +98,16 @@ class EnsembleModel(TorchModel):
         raise TextrecError("an ensemble reads images through its predictor: load_predictor(ensemble_bundle)")
 
 
-def check_model_args(combine: str, decoder: str, weights: list[float] | None,
+def check_model_args(combine: str, decoder: str | list[str], weights: list[float] | None,
                      calibration: Knots | None = None, member_calibration: list[Knots] | None = None) -> None:
     """Raise :class:`ArgumentError` naming the first bad one of an ensemble's model arguments."""
     if combine not in COMBINES:
         raise ArgumentError("combine", f"must be one of {', '.join(COMBINES)}, got {combine!r}")
-    if not isinstance(decoder, str) or not decoder:
+    if isinstance(decoder, list):
+        if combine != "vote" or not decoder or not all(isinstance(name, str) and name for name in decoder):
+            raise ArgumentError("decoder", f"must be a decoder name, or, voting, a list of one per member, "
+                                           f"got {decoder!r} with {combine}")
+    elif not isinstance(decoder, str) or not decoder:
         raise ArgumentError("decoder", f"must be a decoder name, got {decoder!r}")
     if weights is not None and (not isinstance(weights, list) or not all(
             isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0 for w in weights)):
@@ -134,8 +141,14 @@ class EnsemblePredictor:
     def __init__(self, model: EnsembleModel, bundle: Bundle, components: Components | None = None) -> None:
         self.model = model
         self.bundle = bundle
-        self.members = load_members(Path(bundle.path), model.decoder, components)
-        count = len(self.members)
+        paths = member_dirs(Path(bundle.path))
+        count = len(paths)
+        try:
+            self.decoders = member_decoders(model.decoder, count)
+        except ConfigError as exc:
+            raise BundleError(f"{bundle.path}: {exc.problem}") from None
+        table = components if components is not None else installed_components()
+        self.members = [load_member(path, decoder, table) for path, decoder in zip(paths, self.decoders)]
         self.weights = list(model.weights) if model.weights is not None else [1.0] * count
         if len(self.weights) != count:
             raise BundleError(f"{bundle.path} has {count} members but {len(self.weights)} weights")
@@ -156,8 +169,7 @@ class EnsemblePredictor:
         if self.model.combine == "average":
             lines = self._average(images)
         else:
-            readings = [member_readings(member, images, self.model.decoder) for member in self.members]
-            lines = [self._vote(line) for line in zip(*readings)]
+            lines = [self._vote(line) for line in zip(*self._member_lines(images))]
         knots = self.model.calibration
         return lines if knots is None else [attrs.evolve(line, confidence=calibrated(knots, line.confidence))
                                             for line in lines]
@@ -185,8 +197,11 @@ class EnsemblePredictor:
     def member_reads(self, images: list[np.ndarray]) -> list[list[Reading]]:
         """Per member, per image, the member's :class:`Reading` as voting takes it, before any member
         calibration (what :func:`~textrec_ensembler.calibration.fit_characters` fits)."""
-        return [[reading for _, reading in member_readings(member, images, self.model.decoder)]
-                for member in self.members]
+        return [[reading for _, reading in lines] for lines in self._member_lines(images)]
+
+    def _member_lines(self, images: Sequence[ImageInput]) -> list[list[tuple[tuple[str, float], Reading]]]:
+        """Per member, :func:`member_readings` of ``images`` with its decoder."""
+        return [member_readings(member, images, decoder) for member, decoder in zip(self.members, self.decoders)]
 
     def _vote(self, lines: Sequence[tuple[tuple[str, float], Reading]]) -> EnsembleReading:
         readings = [reading for _, reading in lines]
@@ -271,10 +286,14 @@ def load_member(path: Path | str, decoder: str, table: Components) -> Predictor:
     return load_predictor(path, table, model_args={"decoder": decoder} if has_decoder else None)
 
 
-def load_members(path: Path, decoder: str, components: Components | None = None) -> list[Predictor]:
-    """The member predictors of the ensemble at ``path`` (see :func:`load_member`)."""
-    table = components if components is not None else installed_components()
-    return [load_member(member, decoder, table) for member in member_dirs(path)]
+def member_decoders(decoder: str | list[str], count: int) -> list[str]:
+    """The decoder of each of ``count`` members: ``decoder`` for all, or its list, which must hold one per
+    member (:class:`ConfigError` at ``decoder``)."""
+    if isinstance(decoder, str):
+        return [decoder] * count
+    if len(decoder) != count:
+        raise ConfigError("decoder", f"got {len(decoder)} decoders for {count} members")
+    return list(decoder)
 
 
 def check_averageable(members: Sequence[Predictor]) -> None:
@@ -304,7 +323,7 @@ def frame_count(member: Predictor, width: int) -> int:
 
 
 def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: str = "vote",
-                   decoder: str = "greedy", weights: Sequence[float] | None = None,
+                   decoder: str | Sequence[str] = "greedy", weights: Sequence[float] | None = None,
                    calibrate_on: Dataset | None = None, components: Components | None = None,
                    progress: bool = True) -> Path:
     """Write the ensemble bundle of the bundles ``members`` (two or more) at ``out``, atomically.
@@ -322,6 +341,7 @@ def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: s
         raise ConfigError("members", f"an ensemble needs two or more bundles, got {len(members)}")
     if out.exists():
         raise ConfigError("out", f"{str(out)!r} exists; choose a new folder for the ensemble")
+    decoder = decoder if isinstance(decoder, str) else list(decoder)
     model_args = {"combine": combine, "decoder": decoder, "weights": list(weights) if weights is not None else None}
     try:
         check_model_args(**model_args)
@@ -329,9 +349,9 @@ def build_ensemble(members: Sequence[Path | str], out: Path | str, *, combine: s
         raise ConfigError(exc.argument, exc.problem) from None
     table = components if components is not None else installed_components()
     loaded = []
-    for index, member in enumerate(members):
+    for index, (member, member_decoder) in enumerate(zip(members, member_decoders(decoder, len(members)))):
         try:
-            loaded.append(load_member(member, decoder, table))
+            loaded.append(load_member(member, member_decoder, table))
         except ArgumentError as exc:
             raise ConfigError(f"members.{index}", f"{member}: {exc.argument}: {exc.problem}") from None
         except TextrecError as exc:

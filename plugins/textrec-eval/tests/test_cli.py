@@ -72,6 +72,14 @@ def test_decoders_option_chooses_and_orders_the_decoders(run_eval, known_bundle,
     assert [line["index"] for line in result["worst"]] == [2, 3]
 
 
+def test_the_saved_decoder_reads_as_the_bundle_was_saved(run_eval, known_bundle, tiny_data):
+    status, out, _ = run_eval(known_bundle, tiny_data, "--json", "--decoders", "saved,beam", "--worst", "0")
+    assert status == 0
+    decoders = json.loads(out)["decoders"]
+    assert list(decoders) == ["saved", "beam"]  # the bundle was saved reading greedily: 3 of 13 characters
+    assert (decoders["saved"]["cer"], decoders["beam"]["cer"]) == (pytest.approx(3 / 13), pytest.approx(6 / 13))
+
+
 def test_a_model_without_decoder_argument_is_read_its_own_way(run_eval, own_reading_bundle, tiny_data):
     bundle = own_reading_bundle
     status, out, _ = run_eval(bundle, tiny_data, "--json", "--worst", "0")

@@ -31,7 +31,7 @@ from textrec_eval.comparison import RESAMPLES, Comparisons, compare
 from textrec_eval.data import build_dataset, data_config, prepare
 from textrec_eval.evaluate import evaluate
 from textrec_eval.output import as_dict, as_table
-from textrec_eval.readers import DEFAULT_DECODERS, baseline_name, load_baseline, load_readers
+from textrec_eval.readers import DEFAULT_DECODERS, SAVED_READING, baseline_name, load_baseline, load_readers
 from textrec_eval.report import write_report
 
 log = logging.getLogger("textrec")
@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a dataset config JSON object ('{\"dataset\": NAME, \"dataset_args\": {...}}'; its test "
                              "split is read) or a folder in IAM's layout (lines/ and ascii/lines.txt)")
     parser.add_argument("--decoders", type=decoder_list, metavar="LIST",
-                        help=f"comma-separated decoders (default: {','.join(DEFAULT_DECODERS)}); a model without a "
-                             "decoder argument reads its one way and takes none")
+                        help=f"comma-separated decoders (default: {','.join(DEFAULT_DECODERS)}); '{SAVED_READING}' "
+                             "is the decoder the bundle was saved with; a model without a decoder argument reads its "
+                             "one way and takes none")
     parser.add_argument("--split", choices=SPLITS, default="test",
                         help="the split read: test (default), or val to tune ensemble weights or other choices "
                              "without touching the test split")

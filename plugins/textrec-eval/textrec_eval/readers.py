@@ -21,6 +21,9 @@ from textrec_core.predictor import Predictor, load_predictor
 DEFAULT_DECODERS = ("greedy", "beam")
 #: The name of the one reading of a model without a ``decoder`` argument.
 OWN_READING = "default"
+#: The decoder name that reads with the decoder the bundle was saved with (e.g. an ensemble's list
+#: of one decoder per member), its model arguments left as they are.
+SAVED_READING = "saved"
 
 
 def has_decoder_argument(bundle: Bundle, table: Components) -> bool:
@@ -33,7 +36,8 @@ def load_readers(bundle_dir: Path, decoders: tuple[str, ...] | None, table: Comp
     """Predictors of the bundle at ``bundle_dir`` by decoder name, in the order asked.
 
     ``decoders`` None means :data:`DEFAULT_DECODERS` for a model with a ``decoder`` argument, its own
-    reading otherwise. Raises :class:`~textrec_core.errors.BundleError` for an unreadable bundle,
+    reading otherwise; the decoder :data:`SAVED_READING` is the bundle as saved. Raises
+    :class:`~textrec_core.errors.BundleError` for an unreadable bundle,
     :class:`~textrec_core.errors.UnknownComponentError` when its plugins are not installed, and
     :class:`ConfigError` (at ``--decoders``) for decoders the model does not have.
     """
@@ -46,7 +50,8 @@ def load_readers(bundle_dir: Path, decoders: tuple[str, ...] | None, table: Comp
     readers = {}
     for decoder in decoders or DEFAULT_DECODERS:
         try:
-            readers[decoder] = load_predictor(bundle_dir, table, model_args={"decoder": decoder})
+            readers[decoder] = load_predictor(bundle_dir, table, model_args=None if decoder == SAVED_READING
+                                              else {"decoder": decoder})
         except ArgumentError as exc:
             raise ConfigError("--decoders", f"{exc.argument}: {exc.problem}") from None
     return readers
