@@ -112,11 +112,11 @@ def joint_step(step: Step, state: SearchState, frame_log_probs: torch.Tensor, le
             psi = torch.where(reads, extended_psi.squeeze(1), psi)
             last = torch.where(reads, tokens, last)
         attention, attention_state = step(tokens, attention_state)
+        if not weight:  # the decoder alone (and 0 * -inf would be nan)
+            return attention, (attention_state, forward, psi, last)
         scores = prefix_scores(forward, by_class, classes_index == last.unsqueeze(1), last == start, valid)
         scores[:, end] = forward[row_index, last_frame].logsumexp(dim=1)
         increments = (scores - psi.clamp(min=torch.finfo(psi.dtype).min).unsqueeze(1)).to(attention.dtype)
-        if not weight:  # 0 * -inf would be nan
-            return attention, (attention_state, forward, psi, last)
         mixed = (weight * increments + (1 - weight) * attention).masked_fill(attention == NEGATIVE_INFINITY,
                                                                              NEGATIVE_INFINITY)
         return mixed, (attention_state, forward, psi, last)
