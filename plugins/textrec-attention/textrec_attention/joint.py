@@ -82,7 +82,8 @@ def empty_prefix(frames: torch.Tensor, blank: int) -> torch.Tensor:
 def joint_step(step: Step, state: SearchState, frame_log_probs: torch.Tensor, lengths: torch.Tensor, *,
                weight: float, blank: int, start: int, end: int) -> tuple[Step, SearchState]:
     """The joint step function over the attention ``step`` and its initial ``state``, and the joint
-    initial state (``(state, forward, psi, last)``; the search's ``select_rows`` reorders it).
+    initial state (``(state, forward, psi, last, scores)``; the search's ``select_rows`` reorders it);
+    with ``weight`` 0, ``step`` and ``state`` themselves.
 
     ``frame_log_probs`` ``(N, T, C)`` are the CTC head's log-probabilities per frame, one row per search
     row; ``lengths`` ``(N,)`` the rows' real frames; ``weight`` in [0, 1) the CTC share; ``blank`` the
@@ -90,6 +91,8 @@ def joint_step(step: Step, state: SearchState, frame_log_probs: torch.Tensor, le
     """
     if not 0 <= weight < 1:
         raise ValueError(f"weight must be in [0, 1), got {weight}")
+    if not weight:
+        return step, state
     frames = frame_log_probs.double()
     rows, width, classes = frames.shape
     valid = torch.arange(width, device=frames.device) < lengths.unsqueeze(1)
@@ -102,25 +105,21 @@ def joint_step(step: Step, state: SearchState, frame_log_probs: torch.Tensor, le
     def joint(tokens: torch.Tensor, joint_state: SearchState) -> tuple[torch.Tensor, SearchState]:
         if tokens.shape[0] != rows:
             raise ValueError(f"{tokens.shape[0]} rows of tokens for {rows} rows of frames")
-        attention_state, forward, psi, last = joint_state
+        attention_state, forward, psi, last, scores = joint_state
         reads = (tokens != start) & (tokens != end)
-        if reads.any():
-            token_frames, repeats, empty = by_class[row_index, tokens], tokens == last, last == start
-            extended = extend(forward, token_frames, frames[:, :, blank], repeats, empty)
-            extended_psi = prefix_scores(forward, token_frames.unsqueeze(1), repeats.unsqueeze(1), empty, valid)
+        if reads.any():  # the prefix grows by the token taken, whose psi the last step scored
+            extended = extend(forward, by_class[row_index, tokens], frames[:, :, blank], tokens == last, last == start)
             forward = torch.where(reads[:, None, None], extended, forward)
-            psi = torch.where(reads, extended_psi.squeeze(1), psi)
+            psi = torch.where(reads, scores[row_index, tokens], psi)
             last = torch.where(reads, tokens, last)
         attention, attention_state = step(tokens, attention_state)
-        if not weight:  # the decoder alone (and 0 * -inf would be nan)
-            return attention, (attention_state, forward, psi, last)
         scores = prefix_scores(forward, by_class, classes_index == last.unsqueeze(1), last == start, valid)
         scores[:, end] = forward[row_index, last_frame].logsumexp(dim=1)
         increments = (scores - psi.clamp(min=torch.finfo(psi.dtype).min).unsqueeze(1)).to(attention.dtype)
         mixed = (weight * increments + (1 - weight) * attention).masked_fill(attention == NEGATIVE_INFINITY,
                                                                              NEGATIVE_INFINITY)
-        return mixed, (attention_state, forward, psi, last)
+        return mixed, (attention_state, forward, psi, last, scores)
 
     initial = (state, empty_prefix(frames, blank), frames.new_zeros(rows),
-               torch.full((rows,), start, dtype=torch.long, device=frames.device))
+               torch.full((rows,), start, dtype=torch.long, device=frames.device), frames.new_zeros(rows, classes))
     return joint, initial

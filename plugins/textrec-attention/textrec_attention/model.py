@@ -48,6 +48,7 @@ import torch.nn.functional as F
 
 from textrec_attention.decoder import Memory
 from textrec_attention.network import LineAttention
+from textrec_attention.search import Hypothesis
 from textrec_core.errors import ArgumentError
 from textrec_core.mapping import BLANK, END, PAD, START
 from textrec_core.model import InferenceData
@@ -126,12 +127,16 @@ class LineModelAttention(DecodingModel):
         if decoder == "greedy":
             return self._read_rows(*self.network.greedy(memory))
         width = JOINT_DECODERS.get(decoder) or self.beam_width
+
+        def search(rows: Memory) -> list[Hypothesis]:
+            if decoder in JOINT_DECODERS:
+                return self.network.joint(rows, width, self.joint_weight)
+            return self.network.beam(rows, width)
+
         rows = max(1, BEAM_ROWS // width)
-        hypotheses = [hypothesis for start in range(0, memory.mask.shape[0], rows)
-                      for hypothesis in (self.network.joint(memory.rows(start, start + rows), width, self.joint_weight)
-                                         if decoder in JOINT_DECODERS
-                                         else self.network.beam(memory.rows(start, start + rows), width))]
-        return [self._read(hypothesis.tokens, hypothesis.log_probs) for hypothesis in hypotheses]
+        return [self._read(hypothesis.tokens, hypothesis.log_probs)
+                for start in range(0, memory.mask.shape[0], rows)
+                for hypothesis in search(memory.rows(start, start + rows))]
 
     def _cross_entropy(self, logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
         return F.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=self.pad_index,

@@ -154,6 +154,7 @@ class LineAttention(nn.Module):
         return beam_search(step, state, batch_size=batch_size, beam_width=beam_width, start=self.start_index,
                            end=self.end_index, device=memory.mask.device, max_length=self._max_length(max_length))
 
+
 def _check(shapes: DataShapes, *, conv_channels: int, encoder: str, encoder_size: int, encoder_layers: int,
            decoder_size: int, embedding_size: int, max_output_length: int, dropout: float) -> None:
     """``ArgumentError`` naming the first impossible setting; ``ValueError`` for data it cannot read."""
